@@ -1,0 +1,1 @@
+"""Versioned gRPC contract; the modules beside this file are generated from proto/."""

@@ -1,0 +1,144 @@
+from verifier.api.v1 import types_pb2 as _types_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class SessionStart(_message.Message):
+    __slots__ = ("station_id", "officer_id", "application")
+    STATION_ID_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    APPLICATION_FIELD_NUMBER: _ClassVar[int]
+    station_id: str
+    officer_id: str
+    application: _types_pb2.ApplicationData
+    def __init__(self, station_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., application: _Optional[_Union[_types_pb2.ApplicationData, _Mapping]] = ...) -> None: ...
+
+class CameraFrame(_message.Message):
+    __slots__ = ("jpeg", "captured_at_unix_ms")
+    JPEG_FIELD_NUMBER: _ClassVar[int]
+    CAPTURED_AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    jpeg: bytes
+    captured_at_unix_ms: int
+    def __init__(self, jpeg: _Optional[bytes] = ..., captured_at_unix_ms: _Optional[int] = ...) -> None: ...
+
+class FingerprintImage(_message.Message):
+    __slots__ = ("position", "image", "ppi", "scanner_id")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    PPI_FIELD_NUMBER: _ClassVar[int]
+    SCANNER_ID_FIELD_NUMBER: _ClassVar[int]
+    position: _types_pb2.FingerPosition
+    image: bytes
+    ppi: int
+    scanner_id: str
+    def __init__(self, position: _Optional[_Union[_types_pb2.FingerPosition, str]] = ..., image: _Optional[bytes] = ..., ppi: _Optional[int] = ..., scanner_id: _Optional[str] = ...) -> None: ...
+
+class DocumentImage(_message.Message):
+    __slots__ = ("kind", "image")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    kind: _types_pb2.DocumentKind
+    image: bytes
+    def __init__(self, kind: _Optional[_Union[_types_pb2.DocumentKind, str]] = ..., image: _Optional[bytes] = ...) -> None: ...
+
+class Finish(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class StationMessage(_message.Message):
+    __slots__ = ("client_session_id", "sequence", "start", "frame", "fingerprint", "document", "finish")
+    CLIENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    FRAME_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_FIELD_NUMBER: _ClassVar[int]
+    FINISH_FIELD_NUMBER: _ClassVar[int]
+    client_session_id: str
+    sequence: int
+    start: SessionStart
+    frame: CameraFrame
+    fingerprint: FingerprintImage
+    document: DocumentImage
+    finish: Finish
+    def __init__(self, client_session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[SessionStart, _Mapping]] = ..., frame: _Optional[_Union[CameraFrame, _Mapping]] = ..., fingerprint: _Optional[_Union[FingerprintImage, _Mapping]] = ..., document: _Optional[_Union[DocumentImage, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ...) -> None: ...
+
+class Ack(_message.Message):
+    __slots__ = ("sequence", "duplicate")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    DUPLICATE_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    duplicate: bool
+    def __init__(self, sequence: _Optional[int] = ..., duplicate: _Optional[bool] = ...) -> None: ...
+
+class Hint(_message.Message):
+    __slots__ = ("code", "message_id", "message_en")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_EN_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message_id: str
+    message_en: str
+    def __init__(self, code: _Optional[str] = ..., message_id: _Optional[str] = ..., message_en: _Optional[str] = ...) -> None: ...
+
+class Guidance(_message.Message):
+    __slots__ = ("sequence", "ready", "hints", "requirements", "face")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    READY_FIELD_NUMBER: _ClassVar[int]
+    HINTS_FIELD_NUMBER: _ClassVar[int]
+    REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
+    FACE_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    ready: bool
+    hints: _containers.RepeatedCompositeFieldContainer[Hint]
+    requirements: _containers.RepeatedCompositeFieldContainer[_types_pb2.RequirementResult]
+    face: _types_pb2.Box
+    def __init__(self, sequence: _Optional[int] = ..., ready: _Optional[bool] = ..., hints: _Optional[_Iterable[_Union[Hint, _Mapping]]] = ..., requirements: _Optional[_Iterable[_Union[_types_pb2.RequirementResult, _Mapping]]] = ..., face: _Optional[_Union[_types_pb2.Box, _Mapping]] = ...) -> None: ...
+
+class CaptureAccepted(_message.Message):
+    __slots__ = ("sequence",)
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    def __init__(self, sequence: _Optional[int] = ...) -> None: ...
+
+class ItemResult(_message.Message):
+    __slots__ = ("sequence", "checks", "summary")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    CHECKS_FIELD_NUMBER: _ClassVar[int]
+    SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    checks: _containers.RepeatedCompositeFieldContainer[_types_pb2.RequirementResult]
+    summary: str
+    def __init__(self, sequence: _Optional[int] = ..., checks: _Optional[_Iterable[_Union[_types_pb2.RequirementResult, _Mapping]]] = ..., summary: _Optional[str] = ...) -> None: ...
+
+class Verdict(_message.Message):
+    __slots__ = ("case_id", "decision", "flags")
+    CASE_ID_FIELD_NUMBER: _ClassVar[int]
+    DECISION_FIELD_NUMBER: _ClassVar[int]
+    FLAGS_FIELD_NUMBER: _ClassVar[int]
+    case_id: str
+    decision: _types_pb2.Decision
+    flags: _containers.RepeatedCompositeFieldContainer[_types_pb2.Flag]
+    def __init__(self, case_id: _Optional[str] = ..., decision: _Optional[_Union[_types_pb2.Decision, str]] = ..., flags: _Optional[_Iterable[_Union[_types_pb2.Flag, _Mapping]]] = ...) -> None: ...
+
+class VerifierMessage(_message.Message):
+    __slots__ = ("client_session_id", "ack", "guidance", "capture_accepted", "item_result", "verdict", "error")
+    CLIENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
+    ACK_FIELD_NUMBER: _ClassVar[int]
+    GUIDANCE_FIELD_NUMBER: _ClassVar[int]
+    CAPTURE_ACCEPTED_FIELD_NUMBER: _ClassVar[int]
+    ITEM_RESULT_FIELD_NUMBER: _ClassVar[int]
+    VERDICT_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    client_session_id: str
+    ack: Ack
+    guidance: Guidance
+    capture_accepted: CaptureAccepted
+    item_result: ItemResult
+    verdict: Verdict
+    error: _types_pb2.ItemError
+    def __init__(self, client_session_id: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., guidance: _Optional[_Union[Guidance, _Mapping]] = ..., capture_accepted: _Optional[_Union[CaptureAccepted, _Mapping]] = ..., item_result: _Optional[_Union[ItemResult, _Mapping]] = ..., verdict: _Optional[_Union[Verdict, _Mapping]] = ..., error: _Optional[_Union[_types_pb2.ItemError, _Mapping]] = ...) -> None: ...

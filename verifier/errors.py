@@ -1,0 +1,65 @@
+"""The verifier's one error hierarchy.
+
+Domain code raises these; `verifier.server.status` maps them to gRPC status codes in one
+place. Anything that is not a `VerifierError` reaching a servicer is a bug: it becomes
+INTERNAL with a generic message and a full server-side log.
+
+    VerifierError                    base; carries a stable `reason` and `metadata`
+    ├── InvalidInput                 INVALID_ARGUMENT: the caller sent something unusable
+    │   ├── ImageRejected            the decode gate refused an image (reason says why)
+    │   ├── UnknownEnumValue         an enum number this version does not know
+    │   └── MalformedMessage         a required field missing or out of range
+    ├── SessionStateError            FAILED_PRECONDITION: message out of order for the session
+    ├── NotReady                     UNAVAILABLE: models not loaded yet, or shutting down
+    └── ModelIntegrityError          start-up only: a model file missing or altered
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class VerifierError(Exception):
+    """Base of every error the verifier raises on purpose."""
+
+    reason: str = "VERIFIER_ERROR"
+
+    def __init__(self, message: str, *, reason: str | None = None,
+                 metadata: Mapping[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if reason is not None:
+            self.reason = reason
+        self.metadata: dict[str, str] = dict(metadata or {})
+
+
+class InvalidInput(VerifierError):
+    reason = "INVALID_INPUT"
+
+
+class ImageRejected(InvalidInput):
+    reason = "IMAGE_REJECTED"
+
+
+class UnknownEnumValue(InvalidInput):
+    reason = "UNKNOWN_ENUM_VALUE"
+
+    def __init__(self, field: str, value: int) -> None:
+        super().__init__(f"{field} has unknown value {value}",
+                         metadata={"field": field, "value": str(value)})
+
+
+class MalformedMessage(InvalidInput):
+    reason = "MALFORMED_MESSAGE"
+
+
+class SessionStateError(VerifierError):
+    reason = "SESSION_STATE"
+
+
+class NotReady(VerifierError):
+    reason = "NOT_READY"
+
+
+class ModelIntegrityError(VerifierError):
+    reason = "MODEL_INTEGRITY"
