@@ -56,6 +56,9 @@ class FramingConfig:
     max_center_offset_ratio: float = 0.12
     # dlib HOG upsampling: 0 finds faces down to ~80 px at ~30 ms per 640x480 frame.
     detector_upsample: int = 0
+    # HOG SVM margin below which a detection is ignored: margins under ~0.2 are mostly
+    # face-like textures (skimage's astronaut has a 0.10 "face" on her suit's badge).
+    min_detector_score: float = 0.3
 
 
 @dataclass(frozen=True)

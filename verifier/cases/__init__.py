@@ -1,0 +1,1 @@
+"""The case store: sessions, messages, results and verdicts."""

@@ -1,0 +1,65 @@
+"""Flags and the verdict they add up to."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    INFO = 1
+    REVIEW = 2
+    FAIL = 3
+
+
+class Decision(enum.Enum):
+    PASS = "PASS"
+    REVIEW = "REVIEW"
+    FAIL = "FAIL"
+
+
+@dataclass(frozen=True)
+class Flag:
+    rule_id: str
+    severity: Severity
+    message_id: str
+    message_en: str
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"rule_id": self.rule_id, "severity": self.severity.name,
+                "message_id": self.message_id, "message_en": self.message_en,
+                "evidence": dict(self.evidence)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Flag:
+        return cls(rule_id=data["rule_id"], severity=Severity[data["severity"]],
+                   message_id=data["message_id"], message_en=data["message_en"],
+                   evidence=dict(data.get("evidence", {})))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    case_id: str
+    decision: Decision
+    flags: tuple[Flag, ...]  # most severe first
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"case_id": self.case_id, "decision": self.decision.value,
+                "flags": [f.to_dict() for f in self.flags]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Verdict:
+        return cls(case_id=data["case_id"], decision=Decision(data["decision"]),
+                   flags=tuple(Flag.from_dict(f) for f in data["flags"]))
+
+
+def decide(case_id: str, flags: list[Flag]) -> Verdict:
+    """FAIL if any flag fails, REVIEW if any needs review, else PASS. A FAIL still goes to the
+    review queue: nothing is refused without a person able to override it."""
+    ordered = tuple(sorted(flags, key=lambda f: (-f.severity, f.rule_id)))
+    worst = ordered[0].severity if ordered else Severity.INFO
+    decision = {Severity.FAIL: Decision.FAIL, Severity.REVIEW: Decision.REVIEW}.get(
+        worst, Decision.PASS)
+    return Verdict(case_id=case_id, decision=decision, flags=ordered)

@@ -1,0 +1,163 @@
+"""Counter sessions as plain domain code: each station message becomes one committed record
+and an outcome; the gRPC servicer only translates messages to these calls and back.
+
+A message is committed (with its analysis result or the error that rejected it) before its
+outcome says `committed`, and only then is it acknowledged. (session, sequence) is the
+idempotency key: a resend is answered as a duplicate and stored once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from verifier.cases.store import CaseStore
+from verifier.config import Config
+from verifier.consistency.session_rules import session_flags
+from verifier.consistency.verdict import Verdict, decide
+from verifier.errors import ImageRejected, InvalidInput, SessionStateError, VerifierError
+from verifier.imaging import DecodedImage, decode_image
+from verifier.models import LoadedModels
+from verifier.photo.assessment import PhotoAssessment, assess_photo
+from verifier.photo.result import Outcome, RequirementResult, score_at_most
+
+log = logging.getLogger(__name__)
+
+DOCUMENT_KINDS = ("KTP", "AKTA_KELAHIRAN", "IJAZAH", "BUKU_NIKAH", "KARTU_KELUARGA",
+                  "OLD_PASSPORT")
+# NFIQ 2 and minutiae extraction assume 500 ppi; other resolutions must be resampled first.
+FINGERPRINT_PPI = 500
+FINGERPRINT_PPI_TOLERANCE = 0.05
+
+
+@dataclass(frozen=True)
+class MessageOutcome:
+    sequence: int
+    committed: bool  # acknowledge it: it is in the case store (also when it was rejected)
+    duplicate: bool = False
+    error: VerifierError | None = None
+    assessment: PhotoAssessment | None = None  # frames
+    capture_accepted: bool = False
+    checks: tuple[RequirementResult, ...] = ()  # documents and fingerprints
+    summary: str = ""
+    verdict: Verdict | None = None
+
+
+def error_record(exc: VerifierError) -> dict[str, Any]:
+    return {"type": type(exc).__name__, "reason": exc.reason, "message": exc.message,
+            "metadata": exc.metadata}
+
+
+class CounterSessions:
+    def __init__(self, store: CaseStore, models: LoadedModels, config: Config) -> None:
+        self.store = store
+        self.models = models
+        self.config = config
+
+    def _case_id(self, client_session_id: str) -> str:
+        case = self.store.find_case(client_session_id)
+        if case is None:
+            raise SessionStateError(
+                f"session {client_session_id} has not been started; send SessionStart first",
+                metadata={"client_session_id": client_session_id})
+        return case.case_id
+
+    def _decode(self, data: bytes) -> DecodedImage:
+        return decode_image(data, self.config.imaging)
+
+    def start(self, client_session_id: str, sequence: int, station_id: str, officer_id: str,
+              application: dict[str, Any]) -> MessageOutcome:
+        _, duplicate = self.store.start_session(client_session_id, sequence, station_id,
+                                                officer_id, application)
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
+
+    def _rejected(self, case_id: str, sequence: int, kind: str, data: bytes,
+                  exc: InvalidInput, subtype: str | None = None) -> MessageOutcome:
+        duplicate, _ = self.store.record_message(case_id, sequence, kind, data=data,
+                                                 keep_payload=False, subtype=subtype,
+                                                 error=error_record(exc))
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate, error=exc)
+
+    def frame(self, client_session_id: str, sequence: int, jpeg: bytes) -> MessageOutcome:
+        case_id = self._case_id(client_session_id)
+        if self.store.has_message(case_id, sequence):
+            return MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+        try:
+            image = self._decode(jpeg)
+        except ImageRejected as exc:
+            return self._rejected(case_id, sequence, "frame", jpeg, exc)
+        assessment = assess_photo(image, self.models, self.config.framing)
+        duplicate, accepted = self.store.record_message(
+            case_id, sequence, "frame", data=jpeg, keep_payload=False,
+            result={"ready": assessment.ready,
+                    "requirements": [r.to_dict() for r in assessment.requirements]},
+            accept_capture=assessment.ready)
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              assessment=assessment, capture_accepted=accepted)
+
+    def document(self, client_session_id: str, sequence: int, kind: str | None,
+                 data: bytes, kind_error: InvalidInput | None = None) -> MessageOutcome:
+        """`kind` is None (with `kind_error`) when the station sent a kind we do not know."""
+        case_id = self._case_id(client_session_id)
+        if self.store.has_message(case_id, sequence):
+            return MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+        try:
+            if kind_error is not None:
+                raise kind_error
+            image = self._decode(data)
+        except InvalidInput as exc:
+            return self._rejected(case_id, sequence, "document", data, exc, subtype=kind)
+        checks = (RequirementResult(
+            requirement="decodable", outcome=Outcome.PASS, value=float(image.width_px),
+            unit="px wide", score=100.0, threshold=0.0, message_id="Dokumen terbaca",
+            message_en="Document image decoded"),)
+        summary = f"{kind}: {image.width_px}x{image.height_px} px received"
+        duplicate, _ = self.store.record_message(
+            case_id, sequence, "document", data=data, keep_payload=True, subtype=kind,
+            result={"summary": summary, "checks": [c.to_dict() for c in checks]})
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              checks=checks, summary=summary)
+
+    def fingerprint(self, client_session_id: str, sequence: int, position: int | None,
+                    ppi: int, data: bytes, position_error: InvalidInput | None = None
+                    ) -> MessageOutcome:
+        case_id = self._case_id(client_session_id)
+        if self.store.has_message(case_id, sequence):
+            return MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+        subtype = str(position) if position is not None else None
+        try:
+            if position_error is not None:
+                raise position_error
+            image = self._decode(data)
+        except InvalidInput as exc:
+            return self._rejected(case_id, sequence, "fingerprint", data, exc, subtype=subtype)
+        deviation = abs(ppi - FINGERPRINT_PPI) / FINGERPRINT_PPI
+        ok = deviation <= FINGERPRINT_PPI_TOLERANCE
+        checks = (RequirementResult(
+            requirement="resolution", outcome=Outcome.PASS if ok else Outcome.FAIL,
+            value=float(ppi), unit="ppi", score=score_at_most(deviation, FINGERPRINT_PPI_TOLERANCE),
+            threshold=float(FINGERPRINT_PPI),
+            message_id="Resolusi pemindai sesuai" if ok else
+            f"Resolusi pemindai {ppi} ppi; harus {FINGERPRINT_PPI} ppi",
+            message_en="Scanner resolution is right" if ok else
+            f"Scanner resolution is {ppi} ppi; {FINGERPRINT_PPI} ppi required"),)
+        summary = f"finger {position}: {image.width_px}x{image.height_px} px at {ppi} ppi"
+        duplicate, _ = self.store.record_message(
+            case_id, sequence, "fingerprint", data=data, keep_payload=True, subtype=subtype,
+            result={"summary": summary, "checks": [c.to_dict() for c in checks]})
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              checks=checks, summary=summary)
+
+    def finish(self, client_session_id: str, sequence: int) -> MessageOutcome:
+        case_id = self._case_id(client_session_id)
+        stored = self.store.verdict(case_id)
+        if stored is not None:
+            return MessageOutcome(sequence=sequence, committed=True, duplicate=True,
+                                  verdict=stored)
+        verdict = decide(case_id, session_flags(self.store.contents(case_id)))
+        verdict, duplicate = self.store.finish(case_id, sequence, verdict)
+        log.info("case %s finished: %s (%d flags)", case_id, verdict.decision.value,
+                 len(verdict.flags))
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              verdict=verdict)

@@ -1,0 +1,1 @@
+"""Face detection, landmarks and (later) embeddings and matching."""

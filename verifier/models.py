@@ -1,0 +1,127 @@
+"""Model files: the registry in models/registry.toml, integrity checks and explicit loading.
+
+Nothing is loaded at import. `load_models` is called once at start-up; the server reports
+NOT_SERVING until it returns, and refuses to start when a file is missing or altered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from verifier.config import REPO_ROOT
+from verifier.errors import ModelIntegrityError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    sha256: str
+    licence: str
+    source: str
+    resource: str | None = None  # "package:relative/path"
+    path: str | None = None  # relative to the repository root, or absolute
+
+
+@dataclass(frozen=True)
+class VerifiedModel:
+    entry: ModelEntry
+    file: Path
+
+
+def read_registry(registry: Path) -> tuple[ModelEntry, ...]:
+    try:
+        with open(registry, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ModelIntegrityError(f"model registry {registry} not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ModelIntegrityError(f"model registry {registry} is not valid TOML: {exc}") from None
+    entries = []
+    for name, fields in data.get("models", {}).items():
+        missing = [k for k in ("sha256", "licence", "source") if not fields.get(k)]
+        if missing or not (fields.get("resource") or fields.get("path")):
+            raise ModelIntegrityError(
+                f"model {name} in {registry} lacks {', '.join(missing) or 'resource or path'}")
+        entries.append(ModelEntry(name=name, sha256=fields["sha256"].lower(),
+                                  licence=fields["licence"], source=fields["source"],
+                                  resource=fields.get("resource"), path=fields.get("path")))
+    return tuple(entries)
+
+
+def _resolve(entry: ModelEntry) -> Path:
+    if entry.path:
+        p = Path(entry.path)
+        return p if p.is_absolute() else REPO_ROOT / p
+    assert entry.resource is not None
+    package, _, rel = entry.resource.partition(":")
+    # find_spec locates the package without importing it (face_recognition_models imports
+    # the deprecated pkg_resources at import time).
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelIntegrityError(
+            f"model {entry.name}: package {package} is not installed (run `make sync`)")
+    return Path(list(spec.submodule_search_locations)[0]) / rel
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify(entry: ModelEntry) -> VerifiedModel:
+    file = _resolve(entry)
+    if not file.is_file():
+        raise ModelIntegrityError(f"model {entry.name}: file missing at {file}",
+                                  metadata={"model": entry.name, "file": str(file)})
+    actual = sha256_file(file)
+    if actual != entry.sha256:
+        raise ModelIntegrityError(
+            f"model {entry.name}: sha256 of {file} is {actual}, registry expects {entry.sha256}; "
+            "the file is altered or a different version",
+            metadata={"model": entry.name, "file": str(file)})
+    return VerifiedModel(entry=entry, file=file)
+
+
+def verify_all(registry: Path) -> dict[str, VerifiedModel]:
+    return {e.name: verify(e) for e in read_registry(registry)}
+
+
+@dataclass(frozen=True)
+class LoadedModels:
+    """Everything the analysers need, loaded once and shared (dlib objects are thread-safe
+    for concurrent detection calls on distinct images)."""
+
+    face_detector: Any  # dlib.fhog_object_detector (HOG + linear SVM; built into dlib)
+    landmarks_5: Any  # dlib.shape_predictor
+    verified: dict[str, VerifiedModel]
+
+    def describe(self) -> dict[str, str]:
+        """Model name -> sha256, recorded with every decision that used them."""
+        return {name: vm.entry.sha256 for name, vm in self.verified.items()}
+
+
+def load_models(registry: Path) -> LoadedModels:
+    import dlib  # imported here so that importing the verifier stays cheap
+
+    verified = verify_all(registry)
+    needed = ("face_landmarks_5",)
+    for name in needed:
+        if name not in verified:
+            raise ModelIntegrityError(f"model registry {registry} lacks required model {name}")
+    log.info("models verified: %s", ", ".join(sorted(verified)))
+    return LoadedModels(
+        face_detector=dlib.get_frontal_face_detector(),
+        landmarks_5=dlib.shape_predictor(str(verified["face_landmarks_5"].file)),
+        verified=verified,
+    )

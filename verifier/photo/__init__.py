@@ -1,0 +1,1 @@
+"""Passport-photo requirements: one module per requirement, one assessment per image."""

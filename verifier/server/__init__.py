@@ -1,0 +1,1 @@
+"""gRPC servicers, error mapping and the server's life cycle. Thin: decode, call, encode."""

@@ -1,0 +1,103 @@
+"""CaptureService: one bidirectional stream per connection of a capture station."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+
+from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from verifier.counter_session import MessageOutcome
+from verifier.errors import InvalidInput, MalformedMessage
+from verifier.server import convert
+from verifier.server.runtime import Runtime
+from verifier.server.status import to_rpc_status
+
+log = logging.getLogger(__name__)
+
+MAX_SESSION_ID_CHARS = 64
+
+
+def _error(sid: str, sequence: int, exc: BaseException) -> capture_pb2.VerifierMessage:
+    return capture_pb2.VerifierMessage(
+        client_session_id=sid,
+        error=types_pb2.ItemError(sequence=sequence, status=to_rpc_status(exc)))
+
+
+def _replies(sid: str, o: MessageOutcome) -> list[capture_pb2.VerifierMessage]:
+    def msg(**kw: object) -> capture_pb2.VerifierMessage:
+        return capture_pb2.VerifierMessage(client_session_id=sid, **kw)  # type: ignore[arg-type]
+
+    out = [msg(ack=capture_pb2.Ack(sequence=o.sequence, duplicate=o.duplicate))]
+    if o.error is not None:
+        out.append(_error(sid, o.sequence, o.error))
+    if o.assessment is not None:
+        out.append(msg(guidance=convert.guidance_to_pb(o.sequence, o.assessment)))
+    if o.capture_accepted:
+        out.append(msg(capture_accepted=capture_pb2.CaptureAccepted(sequence=o.sequence)))
+    if o.checks:
+        out.append(msg(item_result=capture_pb2.ItemResult(
+            sequence=o.sequence, checks=[convert.requirement_to_pb(c) for c in o.checks],
+            summary=o.summary)))
+    if o.verdict is not None:
+        out.append(msg(verdict=convert.verdict_to_pb(o.verdict)))
+    return out
+
+
+class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+
+    async def Session(self, request_iterator: AsyncIterator[capture_pb2.StationMessage],
+                      context: grpc.aio.ServicerContext) -> AsyncIterator[capture_pb2.VerifierMessage]:
+        async for message in request_iterator:
+            sid, seq = message.client_session_id, message.sequence
+            try:
+                outcome = await self._handle(message)
+            except Exception as exc:  # noqa: BLE001 - one bad message must not end the stream
+                yield _error(sid, seq, exc)
+                continue
+            for reply in _replies(sid, outcome):
+                yield reply
+
+    async def _handle(self, m: capture_pb2.StationMessage) -> MessageOutcome:
+        sid, seq = m.client_session_id, m.sequence
+        if not sid or len(sid) > MAX_SESSION_ID_CHARS:
+            raise MalformedMessage(f"client_session_id must be 1-{MAX_SESSION_ID_CHARS} characters")
+        if seq < 1:
+            raise MalformedMessage("sequence must start at 1")
+        sessions = self.runtime.sessions
+        run = self.runtime.run
+        which = m.WhichOneof("payload")
+        if which == "start":
+            application = convert.application_from_pb(m.start.application)
+            return await run(sessions.start, sid, seq, m.start.station_id, m.start.officer_id,
+                             application)
+        if which == "frame":
+            return await run(sessions.frame, sid, seq, m.frame.jpeg)
+        if which == "document":
+            kind, kind_error = None, None
+            try:
+                kind = convert.enum_name(types_pb2.DocumentKind, m.document.kind,
+                                         "document.kind", "DOCUMENT_KIND_")
+                if kind is None:
+                    raise MalformedMessage("document.kind is unspecified")
+            except InvalidInput as exc:
+                kind_error = exc
+            return await run(sessions.document, sid, seq, kind, m.document.image, kind_error)
+        if which == "fingerprint":
+            position, position_error = None, None
+            try:
+                name = convert.enum_name(types_pb2.FingerPosition, m.fingerprint.position,
+                                         "fingerprint.position", "FINGER_POSITION_")
+                if name is None:
+                    raise MalformedMessage("fingerprint.position is unspecified")
+                position = int(m.fingerprint.position)
+            except InvalidInput as exc:
+                position_error = exc
+            return await run(sessions.fingerprint, sid, seq, position, m.fingerprint.ppi,
+                             m.fingerprint.image, position_error)
+        if which == "finish":
+            return await run(sessions.finish, sid, seq)
+        raise MalformedMessage("message carries no payload (or one this version does not know)")
