@@ -1,0 +1,107 @@
+"""A real verifier for tests: in-process (a thread with its own event loop) or a subprocess
+that a test can kill and restart."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from verifier.cases.store import CaseStore
+from verifier.config import Config, load_config
+from verifier.server.app import VerifierServer
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def health_status(address: str, timeout_s: float = 1.0) -> int | None:
+    try:
+        with grpc.insecure_channel(address) as ch:
+            return int(health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout_s).status)
+    except grpc.RpcError:
+        return None
+
+
+def wait_serving(address: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if health_status(address) == health_pb2.HealthCheckResponse.SERVING:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"verifier at {address} not SERVING after {timeout_s} s")
+
+
+class InProcessVerifier:
+    def __init__(self, db_url: str, config: Config | None = None, load: bool = True) -> None:
+        self.config = config or load_config(store={"url": db_url})
+        self.store = CaseStore(db_url)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.server = self.call(self._create())
+        port = self.call(self.server.start("127.0.0.1:0"))
+        self.address = f"127.0.0.1:{port}"
+        if load:
+            self.load_models()
+
+    async def _create(self) -> VerifierServer:
+        # grpc.aio objects bind to the loop that is running when they are made.
+        return VerifierServer(self.config, self.store)
+
+    def call(self, coro: Any, timeout: float = 60.0) -> Any:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def load_models(self) -> None:
+        self.call(self.server.load_models())
+
+    def stop(self) -> None:
+        self.call(self.server.stop(0.5))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+class SubprocessVerifier:
+    """`verifier serve` as its own process, on a fixed port and database, restartable."""
+
+    def __init__(self, db_path: Path, port: int | None = None, log_path: Path | None = None) -> None:
+        self.db_path = db_path
+        self.port = port or free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.log_path = log_path or db_path.with_suffix(".log")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        log = open(self.log_path, "ab")
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "verifier.cli", "serve", "--listen", self.address,
+             "--db", str(self.db_path)], cwd=ROOT, stdout=log, stderr=log, env=env)
+        wait_serving(self.address)
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, as in a power cut."""
+        assert self.proc is not None
+        self.proc.kill()
+        self.proc.wait(10)
+
+    def terminate(self) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(20)

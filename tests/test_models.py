@@ -1,0 +1,71 @@
+"""Model registry: every entry resolves and matches its sha256; altered or missing files are
+refused with a message naming the model and the file."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from verifier.config import Config
+from verifier.errors import ModelIntegrityError
+from verifier.models import load_models, read_registry, sha256_file, verify, verify_all
+
+REGISTRY = Config().models_registry
+
+
+def test_registry_entries_are_complete_and_verify() -> None:
+    entries = read_registry(REGISTRY)
+    assert entries, "registry lists no model"
+    for entry in entries:
+        assert entry.licence and entry.source and len(entry.sha256) == 64
+    verified = verify_all(REGISTRY)
+    assert set(verified) == {e.name for e in entries}
+
+
+def _copy_registry(tmp_path: Path, mutate: str) -> Path:
+    """A registry whose only entry points at a copy of the real file, then damaged."""
+    entry = read_registry(REGISTRY)[0]
+    copy = tmp_path / "model.dat"
+    shutil.copyfile(verify(entry).file, copy)
+    if mutate == "flip":
+        data = bytearray(copy.read_bytes())
+        data[len(data) // 2] ^= 0x01
+        copy.write_bytes(bytes(data))
+    elif mutate == "delete":
+        copy.unlink()
+    reg = tmp_path / "registry.toml"
+    reg.write_text(f'[models.{entry.name}]\npath = "{copy}"\nsha256 = "{entry.sha256}"\n'
+                   f'licence = "x"\nsource = "x"\n')
+    return reg
+
+
+def test_intact_copy_loads(tmp_path: Path) -> None:
+    models = load_models(_copy_registry(tmp_path, "none"))
+    assert models.describe() == {e.name: e.sha256 for e in read_registry(REGISTRY)}
+
+
+def test_one_flipped_bit_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelIntegrityError, match=r"face_landmarks_5: sha256 of .*model\.dat"):
+        load_models(_copy_registry(tmp_path, "flip"))
+
+
+def test_missing_file_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ModelIntegrityError, match="file missing at .*model.dat"):
+        load_models(_copy_registry(tmp_path, "delete"))
+
+
+def test_incomplete_registry_is_refused(tmp_path: Path) -> None:
+    reg = tmp_path / "r.toml"
+    reg.write_text('[models.x]\npath = "a"\n')
+    with pytest.raises(ModelIntegrityError, match="lacks sha256, licence, source"):
+        read_registry(reg)
+
+
+def test_sha256_file_matches_hashlib(tmp_path: Path) -> None:
+    import hashlib
+
+    f = tmp_path / "f"
+    f.write_bytes(b"x" * 3_000_000)
+    assert sha256_file(f) == hashlib.sha256(b"x" * 3_000_000).hexdigest()

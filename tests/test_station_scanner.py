@@ -1,0 +1,57 @@
+"""Folder scanner: finger positions from file names; scanner URIs."""
+
+from __future__ import annotations
+
+import pytest
+
+from capture_station.errors import ScannerError, UnknownFingerName, UnknownScannerScheme
+from capture_station.scanners import FolderScanner, open_scanner
+from capture_station.scanners.folder import finger_position_from_name
+
+
+@pytest.mark.parametrize("name, position", [
+    ("02.png", 2), ("2_anything.png", 2), ("10.bmp", 10), ("1-scan.tif", 1),
+    ("right_index.png", 2), ("left-thumb.tif", 6), ("LEFT_LITTLE.PNG", 10),
+    ("Right Middle 2.jpg", 3), ("left_pinky.png", 10), ("right_ring_retry.png", 4),
+])
+def test_finger_position_from_name(name, position):
+    assert finger_position_from_name(name) == position
+
+
+@pytest.mark.parametrize("name", ["11.png", "00.png", "thumb.png", "right.png",
+                                  "indexright.png", "middle_left.png"])
+def test_bad_names_are_rejected_naming_the_file(name):
+    with pytest.raises(UnknownFingerName, match=name.replace(".", r"\.")):
+        finger_position_from_name(name)
+
+
+def test_folder_scanner_replays_files_in_position_order(tmp_path):
+    (tmp_path / "left_thumb.png").write_bytes(b"six")
+    (tmp_path / "02.png").write_bytes(b"two")
+    (tmp_path / "notes.txt").write_text("ignored: not an image")
+    (tmp_path / ".hidden.png").write_bytes(b"ignored")
+    scanner = FolderScanner(tmp_path, ppi=1000)
+    captures = list(scanner.captures())
+    assert [(c.position, c.image, c.ppi) for c in captures] == [(2, b"two", 1000),
+                                                                 (6, b"six", 1000)]
+    assert captures[0].scanner_id == f"folder:{tmp_path.resolve()}"
+
+
+def test_folder_scanner_fails_on_open_for_a_bad_name(tmp_path):
+    (tmp_path / "02.png").write_bytes(b"ok")
+    (tmp_path / "mystery.png").write_bytes(b"?")
+    with pytest.raises(UnknownFingerName, match="mystery.png"):
+        FolderScanner(tmp_path)
+
+
+def test_open_scanner(tmp_path):
+    (tmp_path / "01.png").write_bytes(b"1")
+    assert open_scanner(f"folder:{tmp_path}").positions == (1,)
+    assert open_scanner(f"folder://{tmp_path}").positions == (1,)
+    assert open_scanner(str(tmp_path)).positions == (1,)
+    with pytest.raises(UnknownScannerScheme, match="'sbi'.*known schemes: folder:"):
+        open_scanner("sbi://127.0.0.1:4501")
+    with pytest.raises(UnknownScannerScheme, match="known schemes"):
+        open_scanner(str(tmp_path / "missing"))
+    with pytest.raises(ScannerError, match="not a directory"):
+        open_scanner(f"folder:{tmp_path / 'missing'}")

@@ -1,0 +1,1 @@
+"""Generated inputs with known ground truth, for tests, benchmarks and the demo."""
