@@ -6,46 +6,21 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from typing import Any
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from verifier.cases.store import CaseStore
 from verifier.config import Config, load_config
 from verifier.server.app import VerifierServer
+from verifier.server.probe import free_port, health_status, wait_serving
+
+__all__ = ["InProcessVerifier", "SubprocessVerifier", "free_port", "health_status",
+           "wait_serving"]
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def health_status(address: str, timeout_s: float = 1.0) -> int | None:
-    try:
-        with grpc.insecure_channel(address) as ch:
-            return int(health_pb2_grpc.HealthStub(ch).Check(
-                health_pb2.HealthCheckRequest(service=""), timeout=timeout_s).status)
-    except grpc.RpcError:
-        return None
-
-
-def wait_serving(address: str, timeout_s: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if health_status(address) == health_pb2.HealthCheckResponse.SERVING:
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"verifier at {address} not SERVING after {timeout_s} s")
 
 
 class InProcessVerifier:

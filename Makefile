@@ -1,0 +1,30 @@
+# The README's two commands: `make demo` and `make test`. Both work on a fresh machine:
+# they install Tesseract (Debian) and uv when missing, then sync the locked environment.
+
+UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
+RUN = $(UV) run --frozen
+export OMP_THREAD_LIMIT := 1
+
+.PHONY: system-deps sync test test-fast demo proto check-models
+
+system-deps:
+	@tools/system-deps.sh
+
+sync: system-deps
+	@$(eval UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv))
+	@$(UV) sync --frozen --quiet
+
+test: sync
+	$(RUN) pytest -q
+
+test-fast: sync
+	$(RUN) pytest -q -m "not slow"
+
+demo: sync
+	$(RUN) python tools/demo.py
+
+proto: sync
+	$(RUN) python tools/gen_proto.py
+
+check-models: sync
+	$(RUN) verifier check-models

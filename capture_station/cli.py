@@ -1,0 +1,283 @@
+"""`capture-station`: run one applicant's session at the counter, or finish spooled ones.
+
+Exit codes: 0 a verdict was received (whatever the decision); 2 bad arguments or input files;
+3 the verifier could not be reached or refused the session (the spool is kept: run `resume`);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import logging
+import os
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from capture_station.application import load_application
+from capture_station.camera import OpenCVCamera
+from capture_station.documents import DOCUMENT_KINDS, DocumentScan, parse_document_arg
+from capture_station.errors import CaptureStationError, SessionError
+from capture_station.scanners import FingerprintScanner, open_scanner
+from capture_station.session import SessionConfig, SessionEvents, SessionReport, StationSession
+from capture_station.spool import DEFAULT_MAX_MESSAGE_BYTES, Spool
+from verifier.api.v1 import capture_pb2, types_pb2
+
+EXIT_OK = 0
+EXIT_INPUT = 2
+EXIT_SESSION = 3
+EXIT_INTERRUPTED = 130
+
+_DEFAULTS = SessionConfig(verifier_address="")
+
+
+def default_spool_path() -> Path:
+    """$CAPTURE_STATION_SPOOL, else the XDG data directory: it must outlive a reboot."""
+    if env := os.environ.get("CAPTURE_STATION_SPOOL"):
+        return Path(env)
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "capture-station" / "spool.sqlite3"
+
+
+class ConsolePrinter(SessionEvents):
+    """Prints what the verifier says, for the officer. The same hint is printed once, not once
+    per frame, so the screen shows changes rather than a scrolling wall of repeats."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self.out = out
+        self.err = err
+        self._last_hint: str | None = None
+
+    def say(self, text: str, *, error: bool = False) -> None:
+        stream = self.err if error else self.out
+        print(text, file=stream, flush=True)
+
+    def on_guidance(self, guidance: capture_pb2.Guidance) -> None:
+        if guidance.ready or not guidance.hints:
+            key, text = "__ready__", "siap / ready"
+        else:
+            hint = guidance.hints[0]
+            key, text = hint.code, f"{hint.message_id} / {hint.message_en}"
+        if key != self._last_hint:
+            self._last_hint = key
+            self.say(f"  > {text}")
+
+    def on_capture_accepted(self, accepted: capture_pb2.CaptureAccepted) -> None:
+        self.say(f"foto diterima / photo accepted (frame #{accepted.sequence})")
+
+    def on_item_result(self, result: capture_pb2.ItemResult) -> None:
+        failed = [c.requirement for c in result.checks if c.outcome == types_pb2.OUTCOME_FAIL]
+        suffix = f" [failed: {', '.join(failed)}]" if failed else ""
+        self.say(f"item #{result.sequence}: {result.summary}{suffix}")
+
+    def on_item_error(self, error: types_pb2.ItemError) -> None:
+        self.say(f"item #{error.sequence} rejected: {error.status.message}", error=True)
+
+    def on_station_error(self, error: CaptureStationError) -> None:
+        self.say(f"not sent: {error}", error=True)
+
+    def on_reconnecting(self, attempt: int, delay_s: float, reason: str) -> None:
+        self.say(f"verifier connection lost ({reason}); retry {attempt} in {delay_s:.1f} s",
+                    error=True)
+
+    def on_verdict(self, verdict: capture_pb2.Verdict) -> None:
+        decision = types_pb2.Decision.Name(verdict.decision).removeprefix("DECISION_")
+        self.say(f"VERDICT: {decision}  (case {verdict.case_id})")
+        for flag in verdict.flags:
+            severity = types_pb2.Severity.Name(flag.severity).removeprefix("SEVERITY_")
+            self.say(f"  [{severity}] {flag.rule_id}: {flag.message_id} / {flag.message_en}")
+
+
+def _positive(kind: type[float] | type[int]):  # noqa: ANN202 - argparse type factory
+    def parse(text: str) -> float | int:
+        try:
+            value = kind(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from exc
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="capture-station",
+        description="Capture station for the Lebong passport counter: streams the camera, "
+                    "fingerprints and document scans of one applicant to the verifier and "
+                    "prints live guidance and the verdict. Every message is spooled to disk "
+                    "first, so a lost connection or a crash loses nothing.",
+        epilog="Exit codes: 0 verdict received (any decision); 2 bad arguments or input; "
+               "3 verifier unreachable or session refused (spool kept: run `resume`); "
+               "130 interrupted.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log connection details")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--spool", type=Path, default=None, metavar="PATH",
+                        help="SQLite spool file (default: $CAPTURE_STATION_SPOOL or "
+                             "$XDG_DATA_HOME/capture-station/spool.sqlite3)")
+    common.add_argument("--report", type=Path, default=None, metavar="PATH",
+                        help="write the session report as JSON to PATH")
+    common.add_argument("--json", default=None, metavar="PATH|-",
+                        help="write the report JSON to PATH, or to stdout with '-' (human "
+                             "output then goes to stderr)")
+    common.add_argument("--connect-deadline", type=_positive(float),
+                        default=_DEFAULTS.connect_deadline_s, metavar="S",
+                        help="give up after S seconds without progress (an ack) from the verifier; "
+                             "the spool is kept for `resume` (default: %(default)s)")
+    common.add_argument("--max-message-mib", type=_positive(float),
+                        default=DEFAULT_MAX_MESSAGE_BYTES / 2**20, metavar="MIB",
+                        help="refuse to send any single message larger than this; keep it "
+                             "below the verifier's limit (default: %(default)s)")
+
+    run = commands.add_parser("run", parents=[common], help="run one applicant's session",
+                              description="Run one applicant's session to its verdict.")
+    run.add_argument("--verifier", required=True, metavar="HOST:PORT",
+                     help="verifier gRPC address")
+    run.add_argument("--camera", required=True, metavar="SOURCE",
+                     help="camera device index (0), video file, or rtsp:// / http:// URL")
+    run.add_argument("--max-fps", type=_positive(float), default=_DEFAULTS.max_fps,
+                     metavar="N", help="send at most N frames per second (default: %(default)s)")
+    run.add_argument("--scanner", default=None, metavar="URI",
+                     help="fingerprint scanner: folder:PATH or a directory of images named "
+                          "by finger (02.png, right_index.png)")
+    run.add_argument("--document", action="append", default=[], metavar="KIND=PATH",
+                     help="a document scan to send; repeatable. KIND is one of "
+                          + ", ".join(DOCUMENT_KINDS))
+    run.add_argument("--application", type=Path, default=None, metavar="JSON_FILE",
+                     help='application form: {"full_name", "nik", "date_of_birth": '
+                          '"YYYY-MM-DD", "place_of_birth", "sex": "male|female", '
+                          '"passport_type": "ordinary|electronic"}')
+    run.add_argument("--station-id", default=socket.gethostname(),
+                     help="this station's identifier (default: host name)")
+    run.add_argument("--officer-id", default=_current_user(),
+                     help="the operating officer's identifier (default: login name)")
+    run.add_argument("--frame-timeout", type=_positive(float),
+                     default=_DEFAULTS.frame_timeout_s, metavar="S",
+                     help="stop streaming frames after S seconds without an accepted photo "
+                          "(default: %(default)s)")
+    run.add_argument("--jpeg-quality", type=int, default=_DEFAULTS.jpeg_quality,
+                     choices=range(50, 101), metavar="Q",
+                     help="JPEG quality of camera frames, 50-100 (default: %(default)s)")
+
+    resume = commands.add_parser(
+        "resume", parents=[common], help="finish sessions left open in the spool",
+        description="Resend what open sessions in the spool still owe the verifier, finish "
+                    "them and wait for their verdicts. Nothing new is captured.")
+    resume.add_argument("--verifier", default=None, metavar="HOST:PORT",
+                        help="verifier gRPC address (default: the one each session started "
+                             "with)")
+    return parser
+
+
+def _current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""
+
+
+def _write_json(text: str, args: argparse.Namespace) -> None:
+    if args.report is not None:
+        args.report.write_text(text + "\n", encoding="utf-8")
+    if args.json == "-":
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+    elif args.json is not None:
+        Path(args.json).write_text(text + "\n", encoding="utf-8")
+
+
+def _config(args: argparse.Namespace, verifier: str, station_id: str = "",
+            officer_id: str = "") -> SessionConfig:
+    extra = {}
+    if args.command == "run":
+        extra = dict(max_fps=args.max_fps, frame_timeout_s=args.frame_timeout,
+                     jpeg_quality=args.jpeg_quality)
+    return SessionConfig(verifier_address=verifier, station_id=station_id,
+                         officer_id=officer_id, connect_deadline_s=args.connect_deadline,
+                         **extra)
+
+
+async def _run(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) -> int:
+    # Everything that can be wrong with the inputs is checked before the session exists, so a
+    # typo never leaves a half-spooled session behind.
+    application = load_application(args.application) if args.application else None
+    documents: list[DocumentScan] = [parse_document_arg(d) for d in args.document]
+    scanner: FingerprintScanner | None = open_scanner(args.scanner) if args.scanner else None
+    camera = OpenCVCamera(args.camera)
+    try:
+        session = StationSession(
+            _config(args, args.verifier, args.station_id, args.officer_id), spool,
+            application=application, camera=camera, scanner=scanner, documents=documents,
+            events=printer)
+        printer.say(f"session {session.client_session_id} -> {args.verifier}")
+        report = await session.run()
+    finally:
+        camera.close()
+        if scanner is not None:
+            scanner.close()
+    _print_summary(printer, report)
+    _write_json(report.to_json(), args)
+    return EXIT_OK
+
+
+async def _resume(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) -> int:
+    open_sessions = spool.open_sessions()
+    if not open_sessions:
+        printer.say("no open sessions in the spool")
+    reports: list[SessionReport] = []
+    failures = 0
+    for stored in open_sessions:
+        verifier = args.verifier or stored.verifier_address
+        printer.say(f"resuming session {stored.client_session_id} -> {verifier} "
+                       f"({spool.pending_count(stored.client_session_id)} unacked)")
+        session = StationSession.resume(
+            _config(args, verifier, stored.station_id, stored.officer_id), spool,
+            stored.client_session_id, events=printer)
+        try:
+            reports.append(await session.run())
+        except SessionError as exc:
+            failures += 1
+            printer.say(f"error: {exc}", error=True)
+    _write_json("[" + ",\n".join(r.to_json() for r in reports) + "]", args)
+    return EXIT_SESSION if failures else EXIT_OK
+
+
+def _print_summary(printer: ConsolePrinter, report: SessionReport) -> None:
+    printer.say(
+        f"frames sent {report.frames_sent}, dropped {report.frames_dropped}, "
+        f"rate-limited {report.frames_rate_limited}; fingerprints {report.fingerprints_sent}, "
+        f"documents {report.documents_sent}; reconnects {report.reconnects}; "
+        f"{report.duration_s:.1f} s")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # With --json - stdout carries only the JSON; everything for people goes to stderr.
+    printer = ConsolePrinter(sys.stderr if args.json == "-" else sys.stdout, sys.stderr)
+    try:
+        with Spool(args.spool or default_spool_path(),
+                   max_message_bytes=int(args.max_message_mib * 2**20)) as spool:
+            command = _run if args.command == "run" else _resume
+            return asyncio.run(command(args, spool, printer))
+    except SessionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_SESSION
+    except CaptureStationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted; unacknowledged messages stay in the spool "
+              "(run `capture-station resume`)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

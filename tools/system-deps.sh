@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the project needs from outside PyPI: Tesseract with its Indonesian data
+# (Debian packages) and uv (from PyPI, when missing). Idempotent; quiet when all is there.
+set -euo pipefail
+
+need_apt=()
+if ! command -v tesseract >/dev/null 2>&1; then
+  need_apt+=(tesseract-ocr tesseract-ocr-ind)
+elif ! tesseract --list-langs 2>/dev/null | grep -qx ind; then
+  need_apt+=(tesseract-ocr-ind)
+fi
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: missing Debian packages: ${need_apt[*]}" >&2
+    echo "       run as root, or: sudo apt-get install -y ${need_apt[*]}" >&2
+    exit 1
+  fi
+  echo "installing Debian packages: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1; then
+  echo "installing uv from PyPI"
+  python3 -m pip install --quiet uv || python3 -m pip install --quiet --user uv
+fi

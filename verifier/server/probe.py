@@ -1,0 +1,35 @@
+"""Client-side health probe: wait until a verifier reports SERVING (demo, tests, scripts)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+def health_status(address: str, timeout_s: float = 1.0) -> int | None:
+    """The verifier's overall health status, or None when it does not answer."""
+    try:
+        with grpc.insecure_channel(address) as ch:
+            return int(health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(service=""), timeout=timeout_s).status)
+    except grpc.RpcError:
+        return None
+
+
+def wait_serving(address: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if health_status(address) == health_pb2.HealthCheckResponse.SERVING:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"verifier at {address} not SERVING after {timeout_s} s")
+
+
+def free_port() -> int:
+    """A loopback port free at the time of asking."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
