@@ -9,6 +9,7 @@ idempotency key: a resend is answered as a duplicate and stored once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,10 +80,18 @@ class CounterSessions:
                                                  error=error_record(exc))
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate, error=exc)
 
-    def frame(self, client_session_id: str, sequence: int, jpeg: bytes) -> MessageOutcome:
+    def _new_message(self, client_session_id: str, sequence: int
+                     ) -> tuple[str, MessageOutcome | None]:
+        """The case id, and the outcome to return at once when this is a resend."""
         case_id = self._case_id(client_session_id)
         if self.store.has_message(case_id, sequence):
-            return MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+            return case_id, MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+        return case_id, None
+
+    def frame(self, client_session_id: str, sequence: int, jpeg: bytes) -> MessageOutcome:
+        case_id, resent = self._new_message(client_session_id, sequence)
+        if resent is not None:
+            return resent
         try:
             image = self._decode(jpeg)
         except ImageRejected as exc:
@@ -96,58 +105,60 @@ class CounterSessions:
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
                               assessment=assessment, capture_accepted=accepted)
 
-    def document(self, client_session_id: str, sequence: int, kind: str | None,
-                 data: bytes, kind_error: InvalidInput | None = None) -> MessageOutcome:
-        """`kind` is None (with `kind_error`) when the station sent a kind we do not know."""
-        case_id = self._case_id(client_session_id)
-        if self.store.has_message(case_id, sequence):
-            return MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+    def _item(self, client_session_id: str, sequence: int, kind: str, subtype: str | None,
+              data: bytes, input_error: InvalidInput | None,
+              analyse: Callable[[DecodedImage], tuple[tuple[RequirementResult, ...], str]]
+              ) -> MessageOutcome:
+        """A document or fingerprint: decode, analyse, commit with the payload kept."""
+        case_id, resent = self._new_message(client_session_id, sequence)
+        if resent is not None:
+            return resent
         try:
-            if kind_error is not None:
-                raise kind_error
+            if input_error is not None:
+                raise input_error
             image = self._decode(data)
         except InvalidInput as exc:
-            return self._rejected(case_id, sequence, "document", data, exc, subtype=kind)
-        checks = (RequirementResult(
-            requirement="decodable", outcome=Outcome.PASS, value=float(image.width_px),
-            unit="px wide", score=100.0, threshold=0.0, message_id="Dokumen terbaca",
-            message_en="Document image decoded"),)
-        summary = f"{kind}: {image.width_px}x{image.height_px} px received"
+            return self._rejected(case_id, sequence, kind, data, exc, subtype=subtype)
+        checks, summary = analyse(image)
         duplicate, _ = self.store.record_message(
-            case_id, sequence, "document", data=data, keep_payload=True, subtype=kind,
+            case_id, sequence, kind, data=data, keep_payload=True, subtype=subtype,
             result={"summary": summary, "checks": [c.to_dict() for c in checks]})
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
                               checks=checks, summary=summary)
 
+    def document(self, client_session_id: str, sequence: int, kind: str | None,
+                 data: bytes, kind_error: InvalidInput | None = None) -> MessageOutcome:
+        """`kind` is None (with `kind_error`) when the station sent a kind we do not know."""
+        def analyse(image: DecodedImage) -> tuple[tuple[RequirementResult, ...], str]:
+            checks = (RequirementResult(
+                requirement="decodable", outcome=Outcome.PASS, value=float(image.width_px),
+                unit="px wide", score=100.0, threshold=0.0, message_id="Dokumen terbaca",
+                message_en="Document image decoded"),)
+            return checks, f"{kind}: {image.width_px}x{image.height_px} px received"
+
+        return self._item(client_session_id, sequence, "document", kind, data, kind_error,
+                          analyse)
+
     def fingerprint(self, client_session_id: str, sequence: int, position: int | None,
                     ppi: int, data: bytes, position_error: InvalidInput | None = None
                     ) -> MessageOutcome:
-        case_id = self._case_id(client_session_id)
-        if self.store.has_message(case_id, sequence):
-            return MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+        def analyse(image: DecodedImage) -> tuple[tuple[RequirementResult, ...], str]:
+            deviation = abs(ppi - FINGERPRINT_PPI) / FINGERPRINT_PPI
+            ok = deviation <= FINGERPRINT_PPI_TOLERANCE
+            checks = (RequirementResult(
+                requirement="resolution", outcome=Outcome.PASS if ok else Outcome.FAIL,
+                value=float(ppi), unit="ppi",
+                score=score_at_most(deviation, FINGERPRINT_PPI_TOLERANCE),
+                threshold=float(FINGERPRINT_PPI),
+                message_id="Resolusi pemindai sesuai" if ok else
+                f"Resolusi pemindai {ppi} ppi; harus {FINGERPRINT_PPI} ppi",
+                message_en="Scanner resolution is right" if ok else
+                f"Scanner resolution is {ppi} ppi; {FINGERPRINT_PPI} ppi required"),)
+            return checks, f"finger {position}: {image.width_px}x{image.height_px} px at {ppi} ppi"
+
         subtype = str(position) if position is not None else None
-        try:
-            if position_error is not None:
-                raise position_error
-            image = self._decode(data)
-        except InvalidInput as exc:
-            return self._rejected(case_id, sequence, "fingerprint", data, exc, subtype=subtype)
-        deviation = abs(ppi - FINGERPRINT_PPI) / FINGERPRINT_PPI
-        ok = deviation <= FINGERPRINT_PPI_TOLERANCE
-        checks = (RequirementResult(
-            requirement="resolution", outcome=Outcome.PASS if ok else Outcome.FAIL,
-            value=float(ppi), unit="ppi", score=score_at_most(deviation, FINGERPRINT_PPI_TOLERANCE),
-            threshold=float(FINGERPRINT_PPI),
-            message_id="Resolusi pemindai sesuai" if ok else
-            f"Resolusi pemindai {ppi} ppi; harus {FINGERPRINT_PPI} ppi",
-            message_en="Scanner resolution is right" if ok else
-            f"Scanner resolution is {ppi} ppi; {FINGERPRINT_PPI} ppi required"),)
-        summary = f"finger {position}: {image.width_px}x{image.height_px} px at {ppi} ppi"
-        duplicate, _ = self.store.record_message(
-            case_id, sequence, "fingerprint", data=data, keep_payload=True, subtype=subtype,
-            result={"summary": summary, "checks": [c.to_dict() for c in checks]})
-        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
-                              checks=checks, summary=summary)
+        return self._item(client_session_id, sequence, "fingerprint", subtype, data,
+                          position_error, analyse)
 
     def finish(self, client_session_id: str, sequence: int) -> MessageOutcome:
         case_id = self._case_id(client_session_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 
@@ -45,6 +46,19 @@ def _replies(sid: str, o: MessageOutcome) -> list[capture_pb2.VerifierMessage]:
     return out
 
 
+def _known_enum(enum_type: Any, value: int, field: str, prefix: str
+                ) -> tuple[str | None, InvalidInput | None]:
+    """(name, None) for a known, specified value; (None, error) otherwise. The error is
+    committed with the message, so the station is told and does not resend it."""
+    try:
+        name = convert.enum_name(enum_type, value, field, prefix)
+    except InvalidInput as exc:
+        return None, exc
+    if name is None:
+        return None, MalformedMessage(f"{field} is unspecified")
+    return name, None
+
+
 class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -77,25 +91,13 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         if which == "frame":
             return await run(sessions.frame, sid, seq, m.frame.jpeg)
         if which == "document":
-            kind, kind_error = None, None
-            try:
-                kind = convert.enum_name(types_pb2.DocumentKind, m.document.kind,
-                                         "document.kind", "DOCUMENT_KIND_")
-                if kind is None:
-                    raise MalformedMessage("document.kind is unspecified")
-            except InvalidInput as exc:
-                kind_error = exc
+            kind, kind_error = _known_enum(types_pb2.DocumentKind, m.document.kind,
+                                           "document.kind", "DOCUMENT_KIND_")
             return await run(sessions.document, sid, seq, kind, m.document.image, kind_error)
         if which == "fingerprint":
-            position, position_error = None, None
-            try:
-                name = convert.enum_name(types_pb2.FingerPosition, m.fingerprint.position,
-                                         "fingerprint.position", "FINGER_POSITION_")
-                if name is None:
-                    raise MalformedMessage("fingerprint.position is unspecified")
-                position = int(m.fingerprint.position)
-            except InvalidInput as exc:
-                position_error = exc
+            name, position_error = _known_enum(types_pb2.FingerPosition, m.fingerprint.position,
+                                               "fingerprint.position", "FINGER_POSITION_")
+            position = int(m.fingerprint.position) if name is not None else None
             return await run(sessions.fingerprint, sid, seq, position, m.fingerprint.ppi,
                              m.fingerprint.image, position_error)
         if which == "finish":
