@@ -39,7 +39,8 @@ def test_serve_refuses_an_altered_model(tmp_path: Path) -> None:
     model.write_bytes(b"not the model")
     registry = tmp_path / "registry.toml"
     registry.write_text(f'[models.face_landmarks_5]\npath = "{model}"\nsha256 = "{"0" * 64}"\n'
-                        'licence = "x"\nsource = "x"\n')
+                        'licence = "x"\nsource = "x"\n'
+                        'loader = "verifier.face.detection:load_shape_predictor"\n')
     config = tmp_path / "verifier.toml"
     config.write_text(f'models_registry = "{registry}"\n')
     result = run("verifier.cli", "--config", str(config), "serve", "--listen", "127.0.0.1:0",

@@ -37,7 +37,7 @@ def _copy_registry(tmp_path: Path, mutate: str) -> Path:
         copy.unlink()
     reg = tmp_path / "registry.toml"
     reg.write_text(f'[models.{entry.name}]\npath = "{copy}"\nsha256 = "{entry.sha256}"\n'
-                   f'licence = "x"\nsource = "x"\n')
+                   f'licence = "x"\nsource = "x"\nloader = "{entry.loader}"\n')
     return reg
 
 
@@ -59,7 +59,7 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
 def test_incomplete_registry_is_refused(tmp_path: Path) -> None:
     reg = tmp_path / "r.toml"
     reg.write_text('[models.x]\npath = "a"\n')
-    with pytest.raises(ModelIntegrityError, match="lacks sha256, licence, source"):
+    with pytest.raises(ModelIntegrityError, match="lacks sha256, licence, source, loader"):
         read_registry(reg)
 
 

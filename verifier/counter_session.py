@@ -15,21 +15,18 @@ from typing import Any
 
 from verifier.cases.store import CaseStore
 from verifier.config import Config
-from verifier.consistency.session_rules import session_flags
-from verifier.consistency.verdict import Verdict, decide
+from verifier.case_analysis import verdict_for
+from verifier.consistency.context import CaseContext
+from verifier.consistency.verdict import Verdict
+from verifier.documents.item import analyse_document
+from verifier.fingerprint.item import analyse_fingerprint
 from verifier.errors import ImageRejected, InvalidInput, SessionStateError, VerifierError
 from verifier.imaging import DecodedImage, decode_image
 from verifier.models import LoadedModels
 from verifier.photo.assessment import PhotoAssessment, assess_photo
-from verifier.photo.result import Outcome, RequirementResult, score_at_most
+from verifier.item_analysis import ItemAnalysis
 
 log = logging.getLogger(__name__)
-
-DOCUMENT_KINDS = ("KTP", "AKTA_KELAHIRAN", "IJAZAH", "BUKU_NIKAH", "KARTU_KELUARGA",
-                  "OLD_PASSPORT")
-# NFIQ 2 and minutiae extraction assume 500 ppi; other resolutions must be resampled first.
-FINGERPRINT_PPI = 500
-FINGERPRINT_PPI_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -40,8 +37,7 @@ class MessageOutcome:
     error: VerifierError | None = None
     assessment: PhotoAssessment | None = None  # frames
     capture_accepted: bool = False
-    checks: tuple[RequirementResult, ...] = ()  # documents and fingerprints
-    summary: str = ""
+    item: ItemAnalysis | None = None  # documents and fingerprints
     verdict: Verdict | None = None
 
 
@@ -107,8 +103,7 @@ class CounterSessions:
 
     def _item(self, client_session_id: str, sequence: int, kind: str, subtype: str | None,
               data: bytes, input_error: InvalidInput | None,
-              analyse: Callable[[DecodedImage], tuple[tuple[RequirementResult, ...], str]]
-              ) -> MessageOutcome:
+              analyse: Callable[[DecodedImage], ItemAnalysis]) -> MessageOutcome:
         """A document or fingerprint: decode, analyse, commit with the payload kept."""
         case_id, resent = self._new_message(client_session_id, sequence)
         if resent is not None:
@@ -119,46 +114,39 @@ class CounterSessions:
             image = self._decode(data)
         except InvalidInput as exc:
             return self._rejected(case_id, sequence, kind, data, exc, subtype=subtype)
-        checks, summary = analyse(image)
+        analysis = analyse(image)
         duplicate, _ = self.store.record_message(
             case_id, sequence, kind, data=data, keep_payload=True, subtype=subtype,
-            result={"summary": summary, "checks": [c.to_dict() for c in checks]})
+            result=analysis.to_dict())
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
-                              checks=checks, summary=summary)
+                              item=analysis)
 
     def document(self, client_session_id: str, sequence: int, kind: str | None,
                  data: bytes, kind_error: InvalidInput | None = None) -> MessageOutcome:
         """`kind` is None (with `kind_error`) when the station sent a kind we do not know."""
-        def analyse(image: DecodedImage) -> tuple[tuple[RequirementResult, ...], str]:
-            checks = (RequirementResult(
-                requirement="decodable", outcome=Outcome.PASS, value=float(image.width_px),
-                unit="px wide", score=100.0, threshold=0.0, message_id="Dokumen terbaca",
-                message_en="Document image decoded"),)
-            return checks, f"{kind}: {image.width_px}x{image.height_px} px received"
-
         return self._item(client_session_id, sequence, "document", kind, data, kind_error,
-                          analyse)
+                          lambda image: analyse_document(image, str(kind), self.models,
+                                                         self.config))
 
     def fingerprint(self, client_session_id: str, sequence: int, position: int | None,
                     ppi: int, data: bytes, position_error: InvalidInput | None = None
                     ) -> MessageOutcome:
-        def analyse(image: DecodedImage) -> tuple[tuple[RequirementResult, ...], str]:
-            deviation = abs(ppi - FINGERPRINT_PPI) / FINGERPRINT_PPI
-            ok = deviation <= FINGERPRINT_PPI_TOLERANCE
-            checks = (RequirementResult(
-                requirement="resolution", outcome=Outcome.PASS if ok else Outcome.FAIL,
-                value=float(ppi), unit="ppi",
-                score=score_at_most(deviation, FINGERPRINT_PPI_TOLERANCE),
-                threshold=float(FINGERPRINT_PPI),
-                message_id="Resolusi pemindai sesuai" if ok else
-                f"Resolusi pemindai {ppi} ppi; harus {FINGERPRINT_PPI} ppi",
-                message_en="Scanner resolution is right" if ok else
-                f"Scanner resolution is {ppi} ppi; {FINGERPRINT_PPI} ppi required"),)
-            return checks, f"finger {position}: {image.width_px}x{image.height_px} px at {ppi} ppi"
-
         subtype = str(position) if position is not None else None
         return self._item(client_session_id, sequence, "fingerprint", subtype, data,
-                          position_error, analyse)
+                          position_error,
+                          lambda image: analyse_fingerprint(image, int(position or 0), ppi,
+                                                            self.models, self.config))
+
+    def fingerprint_exception(self, client_session_id: str, sequence: int, position: int,
+                              reason: str, officer_note: str) -> MessageOutcome:
+        """A finger the officer declares uncapturable; kept for the fingerprint rules."""
+        case_id, resent = self._new_message(client_session_id, sequence)
+        if resent is not None:
+            return resent
+        duplicate, _ = self.store.record_message(
+            case_id, sequence, "fingerprint_exception", data=b"", keep_payload=False,
+            subtype=str(position), result={"reason": reason, "officer_note": officer_note})
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
 
     def finish(self, client_session_id: str, sequence: int) -> MessageOutcome:
         case_id = self._case_id(client_session_id)
@@ -166,7 +154,9 @@ class CounterSessions:
         if stored is not None:
             return MessageOutcome(sequence=sequence, committed=True, duplicate=True,
                                   verdict=stored)
-        verdict = decide(case_id, session_flags(self.store.contents(case_id)))
+        verdict = verdict_for(CaseContext(contents=self.store.contents(case_id),
+                                          store=self.store, models=self.models,
+                                          config=self.config))
         verdict, duplicate = self.store.finish(case_id, sequence, verdict)
         log.info("case %s finished: %s (%d flags)", case_id, verdict.decision.value,
                  len(verdict.flags))

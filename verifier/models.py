@@ -10,6 +10,7 @@ import hashlib
 import importlib.util
 import logging
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ class ModelEntry:
     sha256: str
     licence: str
     source: str
+    loader: str  # "module:function" taking the file's Path, returning the loaded model
     resource: str | None = None  # "package:relative/path"
     path: str | None = None  # relative to the repository root, or absolute
 
@@ -46,13 +48,13 @@ def read_registry(registry: Path) -> tuple[ModelEntry, ...]:
         raise ModelIntegrityError(f"model registry {registry} is not valid TOML: {exc}") from None
     entries = []
     for name, fields in data.get("models", {}).items():
-        missing = [k for k in ("sha256", "licence", "source") if not fields.get(k)]
+        missing = [k for k in ("sha256", "licence", "source", "loader") if not fields.get(k)]
         if missing or not (fields.get("resource") or fields.get("path")):
             raise ModelIntegrityError(
                 f"model {name} in {registry} lacks {', '.join(missing) or 'resource or path'}")
         entries.append(ModelEntry(name=name, sha256=fields["sha256"].lower(),
                                   licence=fields["licence"], source=fields["source"],
-                                  resource=fields.get("resource"), path=fields.get("path")))
+                                  loader=fields["loader"], resource=fields.get("resource"), path=fields.get("path")))
     return tuple(entries)
 
 
@@ -99,29 +101,44 @@ def verify_all(registry: Path) -> dict[str, VerifiedModel]:
 
 @dataclass(frozen=True)
 class LoadedModels:
-    """Everything the analysers need, loaded once and shared (dlib objects are thread-safe
-    for concurrent detection calls on distinct images)."""
+    """Every model of the registry, loaded once at start-up and shared by all analysers."""
 
-    face_detector: Any  # dlib.fhog_object_detector (HOG + linear SVM; built into dlib)
-    landmarks_5: Any  # dlib.shape_predictor
-    verified: dict[str, VerifiedModel]
+    face_detector: Any  # dlib's HOG detector: built into dlib, no file to verify
+    objects: Mapping[str, Any]  # registry name -> loaded model
+    verified: Mapping[str, VerifiedModel]
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self.objects[name]
+        except KeyError:
+            raise ModelIntegrityError(f"model {name} is not in the registry") from None
+
+    @property
+    def landmarks_5(self) -> Any:
+        return self["face_landmarks_5"]
 
     def describe(self) -> dict[str, str]:
         """Model name -> sha256, recorded with every decision that used them."""
         return {name: vm.entry.sha256 for name, vm in self.verified.items()}
 
 
-def load_models(registry: Path) -> LoadedModels:
+def _loader(entry: ModelEntry) -> Callable[[Path], Any]:
+    module_name, _, attr = entry.loader.partition(":")
+    try:
+        return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
+    except (ImportError, AttributeError) as exc:
+        raise ModelIntegrityError(f"model {entry.name}: loader {entry.loader} not found: {exc}") from None
+
+
+def load_models(registry: Path, required: tuple[str, ...] = ("face_landmarks_5",)) -> LoadedModels:
+    """Verify every file of the registry, then load each with its loader."""
     import dlib  # imported here so that importing the verifier stays cheap
 
     verified = verify_all(registry)
-    needed = ("face_landmarks_5",)
-    for name in needed:
+    for name in required:
         if name not in verified:
             raise ModelIntegrityError(f"model registry {registry} lacks required model {name}")
-    log.info("models verified: %s", ", ".join(sorted(verified)))
-    return LoadedModels(
-        face_detector=dlib.get_frontal_face_detector(),
-        landmarks_5=dlib.shape_predictor(str(verified["face_landmarks_5"].file)),
-        verified=verified,
-    )
+    objects = {name: _loader(vm.entry)(vm.file) for name, vm in verified.items()}
+    log.info("models verified and loaded: %s", ", ".join(sorted(verified)))
+    return LoadedModels(face_detector=dlib.get_frontal_face_detector(), objects=objects,
+                        verified=verified)

@@ -4,6 +4,7 @@ compare documents, application and biometrics)."""
 from __future__ import annotations
 
 from verifier.cases.store import CaseContents
+from verifier.consistency.context import CaseContext, CaseFindings
 from verifier.consistency.verdict import Flag, Severity
 
 
@@ -39,5 +40,5 @@ def ktp_missing(case: CaseContents) -> list[Flag]:
 RULES = (no_live_capture, rejected_items, ktp_missing)
 
 
-def session_flags(case: CaseContents) -> list[Flag]:
-    return [flag for rule in RULES for flag in rule(case)]
+def analyse(ctx: CaseContext) -> CaseFindings:
+    return CaseFindings(flags=tuple(flag for rule in RULES for flag in rule(ctx.contents)))

@@ -40,26 +40,51 @@ class Flag:
 
 
 @dataclass(frozen=True)
+class Match:
+    """One biometric comparison and the decision taken at a named operating point."""
+
+    modality: str  # "face" | "fingerprint"
+    probe: str  # e.g. "live_capture", "finger:2"
+    reference: str  # e.g. "ktp_photo", "gallery:<case id>"
+    score: float  # higher is more alike
+    score_unit: str
+    threshold: float
+    operating_point: str  # e.g. "FMR=1e-3"
+    match: bool
+    model: str  # name and sha256 prefix
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Match:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
 class Verdict:
     case_id: str
     decision: Decision
     flags: tuple[Flag, ...]  # most severe first
+    matches: tuple[Match, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"case_id": self.case_id, "decision": self.decision.value,
-                "flags": [f.to_dict() for f in self.flags]}
+                "flags": [f.to_dict() for f in self.flags],
+                "matches": [m.to_dict() for m in self.matches]}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Verdict:
         return cls(case_id=data["case_id"], decision=Decision(data["decision"]),
-                   flags=tuple(Flag.from_dict(f) for f in data["flags"]))
+                   flags=tuple(Flag.from_dict(f) for f in data["flags"]),
+                   matches=tuple(Match.from_dict(m) for m in data.get("matches", [])))
 
 
-def decide(case_id: str, flags: list[Flag]) -> Verdict:
+def decide(case_id: str, flags: list[Flag], matches: tuple[Match, ...] = ()) -> Verdict:
     """FAIL if any flag fails, REVIEW if any needs review, else PASS. A FAIL still goes to the
     review queue: nothing is refused without a person able to override it."""
     ordered = tuple(sorted(flags, key=lambda f: (-f.severity, f.rule_id)))
     worst = ordered[0].severity if ordered else Severity.INFO
     decision = {Severity.FAIL: Decision.FAIL, Severity.REVIEW: Decision.REVIEW}.get(
         worst, Decision.PASS)
-    return Verdict(case_id=case_id, decision=decision, flags=ordered)
+    return Verdict(case_id=case_id, decision=decision, flags=ordered, matches=matches)

@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from verifier.models import LoadedModels
+
+
+def load_shape_predictor(path: Path) -> Any:
+    """Registry loader for dlib landmark models."""
+    import dlib
+
+    return dlib.shape_predictor(str(path))
 
 
 @dataclass(frozen=True)

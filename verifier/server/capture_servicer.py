@@ -37,10 +37,8 @@ def _replies(sid: str, o: MessageOutcome) -> list[capture_pb2.VerifierMessage]:
         out.append(msg(guidance=convert.guidance_to_pb(o.sequence, o.assessment)))
     if o.capture_accepted:
         out.append(msg(capture_accepted=capture_pb2.CaptureAccepted(sequence=o.sequence)))
-    if o.checks:
-        out.append(msg(item_result=capture_pb2.ItemResult(
-            sequence=o.sequence, checks=[convert.requirement_to_pb(c) for c in o.checks],
-            summary=o.summary)))
+    if o.item is not None:
+        out.append(msg(item_result=convert.item_result_to_pb(o.sequence, o.item)))
     if o.verdict is not None:
         out.append(msg(verdict=convert.verdict_to_pb(o.verdict)))
     return out
@@ -100,6 +98,17 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
             position = int(m.fingerprint.position) if name is not None else None
             return await run(sessions.fingerprint, sid, seq, position, m.fingerprint.ppi,
                              m.fingerprint.image, position_error)
+        if which == "fingerprint_exception":
+            e = m.fingerprint_exception
+            name, error = _known_enum(types_pb2.FingerPosition, e.position,
+                                      "fingerprint_exception.position", "FINGER_POSITION_")
+            reason, reason_error = _known_enum(
+                capture_pb2.FingerprintExceptionReason, e.reason,
+                "fingerprint_exception.reason", "FINGERPRINT_EXCEPTION_REASON_")
+            if error or reason_error:
+                raise error or reason_error  # type: ignore[misc]
+            return await run(sessions.fingerprint_exception, sid, seq, int(e.position),
+                             str(reason), e.officer_note)
         if which == "finish":
             return await run(sessions.finish, sid, seq)
         raise MalformedMessage("message carries no payload (or one this version does not know)")

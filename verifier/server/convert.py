@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from verifier.api.v1 import capture_pb2, precheck_pb2, types_pb2
-from verifier.consistency.verdict import Decision, Flag, Verdict
+from verifier.consistency.verdict import Decision, Flag, Match, Verdict
 from verifier.errors import MalformedMessage, UnknownEnumValue
 from verifier.face.detection import FaceBox
+from verifier.item_analysis import ItemAnalysis
 from verifier.photo.assessment import PhotoAssessment
 from verifier.photo.result import Outcome, RequirementResult
 
@@ -72,9 +73,22 @@ def flag_to_pb(f: Flag) -> types_pb2.Flag:
                           message_id=f.message_id, message_en=f.message_en)
 
 
+def match_to_pb(m: Match) -> types_pb2.MatchResult:
+    return types_pb2.MatchResult(**m.to_dict())
+
+
 def verdict_to_pb(v: Verdict) -> capture_pb2.Verdict:
     return capture_pb2.Verdict(case_id=v.case_id, decision=_DECISION[v.decision],
-                               flags=[flag_to_pb(f) for f in v.flags])
+                               flags=[flag_to_pb(f) for f in v.flags],
+                               matches=[match_to_pb(m) for m in v.matches])
+
+
+def item_result_to_pb(sequence: int, item: ItemAnalysis) -> capture_pb2.ItemResult:
+    return capture_pb2.ItemResult(
+        sequence=sequence, checks=[requirement_to_pb(c) for c in item.checks],
+        summary=item.summary,
+        fields=[types_pb2.DocumentField(name=f.name, value=f.value, raw_text=f.raw_text,
+                                        confidence=f.confidence) for f in item.fields])
 
 
 def photo_report_to_pb(photo_id: str, a: PhotoAssessment) -> precheck_pb2.PhotoReport:

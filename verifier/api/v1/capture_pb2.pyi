@@ -1,11 +1,25 @@
 from verifier.api.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
+
+class FingerprintExceptionReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    FINGERPRINT_EXCEPTION_REASON_UNSPECIFIED: _ClassVar[FingerprintExceptionReason]
+    FINGERPRINT_EXCEPTION_REASON_MISSING: _ClassVar[FingerprintExceptionReason]
+    FINGERPRINT_EXCEPTION_REASON_AMPUTATED: _ClassVar[FingerprintExceptionReason]
+    FINGERPRINT_EXCEPTION_REASON_BANDAGED: _ClassVar[FingerprintExceptionReason]
+    FINGERPRINT_EXCEPTION_REASON_UNUSABLE: _ClassVar[FingerprintExceptionReason]
+FINGERPRINT_EXCEPTION_REASON_UNSPECIFIED: FingerprintExceptionReason
+FINGERPRINT_EXCEPTION_REASON_MISSING: FingerprintExceptionReason
+FINGERPRINT_EXCEPTION_REASON_AMPUTATED: FingerprintExceptionReason
+FINGERPRINT_EXCEPTION_REASON_BANDAGED: FingerprintExceptionReason
+FINGERPRINT_EXCEPTION_REASON_UNUSABLE: FingerprintExceptionReason
 
 class SessionStart(_message.Message):
     __slots__ = ("station_id", "officer_id", "application")
@@ -45,12 +59,22 @@ class DocumentImage(_message.Message):
     image: bytes
     def __init__(self, kind: _Optional[_Union[_types_pb2.DocumentKind, str]] = ..., image: _Optional[bytes] = ...) -> None: ...
 
+class FingerprintException(_message.Message):
+    __slots__ = ("position", "reason", "officer_note")
+    POSITION_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_NOTE_FIELD_NUMBER: _ClassVar[int]
+    position: _types_pb2.FingerPosition
+    reason: FingerprintExceptionReason
+    officer_note: str
+    def __init__(self, position: _Optional[_Union[_types_pb2.FingerPosition, str]] = ..., reason: _Optional[_Union[FingerprintExceptionReason, str]] = ..., officer_note: _Optional[str] = ...) -> None: ...
+
 class Finish(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class StationMessage(_message.Message):
-    __slots__ = ("client_session_id", "sequence", "start", "frame", "fingerprint", "document", "finish")
+    __slots__ = ("client_session_id", "sequence", "start", "frame", "fingerprint", "document", "finish", "fingerprint_exception")
     CLIENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +82,7 @@ class StationMessage(_message.Message):
     FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     FINISH_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_EXCEPTION_FIELD_NUMBER: _ClassVar[int]
     client_session_id: str
     sequence: int
     start: SessionStart
@@ -65,7 +90,8 @@ class StationMessage(_message.Message):
     fingerprint: FingerprintImage
     document: DocumentImage
     finish: Finish
-    def __init__(self, client_session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[SessionStart, _Mapping]] = ..., frame: _Optional[_Union[CameraFrame, _Mapping]] = ..., fingerprint: _Optional[_Union[FingerprintImage, _Mapping]] = ..., document: _Optional[_Union[DocumentImage, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ...) -> None: ...
+    fingerprint_exception: FingerprintException
+    def __init__(self, client_session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[SessionStart, _Mapping]] = ..., frame: _Optional[_Union[CameraFrame, _Mapping]] = ..., fingerprint: _Optional[_Union[FingerprintImage, _Mapping]] = ..., document: _Optional[_Union[DocumentImage, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ..., fingerprint_exception: _Optional[_Union[FingerprintException, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("sequence", "duplicate")
@@ -100,30 +126,36 @@ class Guidance(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., ready: _Optional[bool] = ..., hints: _Optional[_Iterable[_Union[Hint, _Mapping]]] = ..., requirements: _Optional[_Iterable[_Union[_types_pb2.RequirementResult, _Mapping]]] = ..., face: _Optional[_Union[_types_pb2.Box, _Mapping]] = ...) -> None: ...
 
 class CaptureAccepted(_message.Message):
-    __slots__ = ("sequence",)
+    __slots__ = ("sequence", "photo_jpeg")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    PHOTO_JPEG_FIELD_NUMBER: _ClassVar[int]
     sequence: int
-    def __init__(self, sequence: _Optional[int] = ...) -> None: ...
+    photo_jpeg: bytes
+    def __init__(self, sequence: _Optional[int] = ..., photo_jpeg: _Optional[bytes] = ...) -> None: ...
 
 class ItemResult(_message.Message):
-    __slots__ = ("sequence", "checks", "summary")
+    __slots__ = ("sequence", "checks", "summary", "fields")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     CHECKS_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    FIELDS_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     checks: _containers.RepeatedCompositeFieldContainer[_types_pb2.RequirementResult]
     summary: str
-    def __init__(self, sequence: _Optional[int] = ..., checks: _Optional[_Iterable[_Union[_types_pb2.RequirementResult, _Mapping]]] = ..., summary: _Optional[str] = ...) -> None: ...
+    fields: _containers.RepeatedCompositeFieldContainer[_types_pb2.DocumentField]
+    def __init__(self, sequence: _Optional[int] = ..., checks: _Optional[_Iterable[_Union[_types_pb2.RequirementResult, _Mapping]]] = ..., summary: _Optional[str] = ..., fields: _Optional[_Iterable[_Union[_types_pb2.DocumentField, _Mapping]]] = ...) -> None: ...
 
 class Verdict(_message.Message):
-    __slots__ = ("case_id", "decision", "flags")
+    __slots__ = ("case_id", "decision", "flags", "matches")
     CASE_ID_FIELD_NUMBER: _ClassVar[int]
     DECISION_FIELD_NUMBER: _ClassVar[int]
     FLAGS_FIELD_NUMBER: _ClassVar[int]
+    MATCHES_FIELD_NUMBER: _ClassVar[int]
     case_id: str
     decision: _types_pb2.Decision
     flags: _containers.RepeatedCompositeFieldContainer[_types_pb2.Flag]
-    def __init__(self, case_id: _Optional[str] = ..., decision: _Optional[_Union[_types_pb2.Decision, str]] = ..., flags: _Optional[_Iterable[_Union[_types_pb2.Flag, _Mapping]]] = ...) -> None: ...
+    matches: _containers.RepeatedCompositeFieldContainer[_types_pb2.MatchResult]
+    def __init__(self, case_id: _Optional[str] = ..., decision: _Optional[_Union[_types_pb2.Decision, str]] = ..., flags: _Optional[_Iterable[_Union[_types_pb2.Flag, _Mapping]]] = ..., matches: _Optional[_Iterable[_Union[_types_pb2.MatchResult, _Mapping]]] = ...) -> None: ...
 
 class VerifierMessage(_message.Message):
     __slots__ = ("client_session_id", "ack", "guidance", "capture_accepted", "item_result", "verdict", "error")

@@ -187,3 +187,37 @@ class ItemError(_message.Message):
     sequence: int
     status: _status_pb2.Status
     def __init__(self, sequence: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
+
+class DocumentField(_message.Message):
+    __slots__ = ("name", "value", "raw_text", "confidence")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    RAW_TEXT_FIELD_NUMBER: _ClassVar[int]
+    CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    value: str
+    raw_text: str
+    confidence: float
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ..., raw_text: _Optional[str] = ..., confidence: _Optional[float] = ...) -> None: ...
+
+class MatchResult(_message.Message):
+    __slots__ = ("modality", "probe", "reference", "score", "score_unit", "threshold", "operating_point", "match", "model")
+    MODALITY_FIELD_NUMBER: _ClassVar[int]
+    PROBE_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_FIELD_NUMBER: _ClassVar[int]
+    SCORE_UNIT_FIELD_NUMBER: _ClassVar[int]
+    THRESHOLD_FIELD_NUMBER: _ClassVar[int]
+    OPERATING_POINT_FIELD_NUMBER: _ClassVar[int]
+    MATCH_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    modality: str
+    probe: str
+    reference: str
+    score: float
+    score_unit: str
+    threshold: float
+    operating_point: str
+    match: bool
+    model: str
+    def __init__(self, modality: _Optional[str] = ..., probe: _Optional[str] = ..., reference: _Optional[str] = ..., score: _Optional[float] = ..., score_unit: _Optional[str] = ..., threshold: _Optional[float] = ..., operating_point: _Optional[str] = ..., match: _Optional[bool] = ..., model: _Optional[str] = ...) -> None: ...

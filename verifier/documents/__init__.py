@@ -1,0 +1,1 @@
+"""Identity documents: KTP, birth certificate, MRZ readers; NIK decoding."""

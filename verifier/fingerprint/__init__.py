@@ -1,0 +1,1 @@
+"""Fingerprints: quality (NFIQ 2), minutiae templates, matching, slot checks."""
