@@ -1,7 +1,8 @@
 """The application form as JSON, validated into `ApplicationData` before a session starts.
 
     {"full_name": "...", "nik": "1707...", "date_of_birth": "YYYY-MM-DD",
-     "place_of_birth": "...", "sex": "male|female", "passport_type": "ordinary|electronic"}
+     "place_of_birth": "...", "sex": "male|female", "passport_type": "ordinary|electronic",
+     "parents_consent": true}          (optional; minors only: both parents signed consent)
 
 Every problem is reported at once, so the officer fixes the file in one go. Only the form's own
 shape is checked here; whether the NIK agrees with the birth date is the verifier's job.
@@ -32,7 +33,11 @@ def parse_application(data: Any, *, today: dt.date | None = None) -> types_pb2.A
                                    + ", ".join(FIELDS))
     problems: list[str] = []
     problems += [f"missing field {name!r}" for name in FIELDS if name not in data]
-    problems += [f"unknown field {name!r}" for name in data if name not in FIELDS]
+    problems += [f"unknown field {name!r}" for name in data
+                 if name not in FIELDS and name != "parents_consent"]
+    consent = data.get("parents_consent", False)
+    if not isinstance(consent, bool):
+        problems.append("parents_consent must be true or false")
     text: dict[str, str] = {}
     for name in FIELDS:
         value = data.get(name)
@@ -68,7 +73,7 @@ def parse_application(data: Any, *, today: dt.date | None = None) -> types_pb2.A
         full_name=text["full_name"], nik=text["nik"],
         date_of_birth=types_pb2.Date(year=birth.year, month=birth.month, day=birth.day),
         place_of_birth=text["place_of_birth"], sex=_SEX[text["sex"].lower()],
-        passport_type=_PASSPORT[text["passport_type"].lower()])
+        passport_type=_PASSPORT[text["passport_type"].lower()], parents_consent=consent)
 
 
 def load_application(path: str | Path) -> types_pb2.ApplicationData:

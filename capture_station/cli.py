@@ -22,7 +22,9 @@ from capture_station.application import load_application
 from capture_station.camera import OpenCVCamera
 from capture_station.documents import DOCUMENT_KINDS, DocumentScan, parse_document_arg
 from capture_station.errors import CaptureStationError, SessionError
+from capture_station.finger_exceptions import REASONS, parse_finger_exception
 from capture_station.scanners import FingerprintScanner, open_scanner
+from capture_station.scanners.sbi import SBI_PORTS
 from capture_station.session import SessionConfig, SessionEvents, SessionReport, StationSession
 from capture_station.spool import DEFAULT_MAX_MESSAGE_BYTES, Spool
 from verifier.api.v1 import capture_pb2, types_pb2
@@ -47,9 +49,10 @@ class ConsolePrinter(SessionEvents):
     """Prints what the verifier says, for the officer. The same hint is printed once, not once
     per frame, so the screen shows changes rather than a scrolling wall of repeats."""
 
-    def __init__(self, out: TextIO, err: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO, photo_path: Path | None = None) -> None:
         self.out = out
         self.err = err
+        self.photo_path = photo_path
         self._last_hint: str | None = None
 
     def say(self, text: str, *, error: bool = False) -> None:
@@ -68,6 +71,10 @@ class ConsolePrinter(SessionEvents):
 
     def on_capture_accepted(self, accepted: capture_pb2.CaptureAccepted) -> None:
         self.say(f"foto diterima / photo accepted (frame #{accepted.sequence})")
+        if self.photo_path is not None and accepted.photo_jpeg:
+            self.photo_path.parent.mkdir(parents=True, exist_ok=True)
+            self.photo_path.write_bytes(accepted.photo_jpeg)
+            self.say(f"foto paspor disimpan / passport photo saved: {self.photo_path}")
 
     def on_item_result(self, result: capture_pb2.ItemResult) -> None:
         failed = [c.requirement for c in result.checks if c.outcome == types_pb2.OUTCOME_FAIL]
@@ -123,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                              "$XDG_DATA_HOME/capture-station/spool.sqlite3)")
     common.add_argument("--report", type=Path, default=None, metavar="PATH",
                         help="write the session report as JSON to PATH")
+    common.add_argument("--photo", type=Path, default=None, metavar="PATH",
+                        help="save the passport photo the verifier cropped from the accepted "
+                             "frame (JPEG) to PATH")
     common.add_argument("--json", default=None, metavar="PATH|-",
                         help="write the report JSON to PATH, or to stdout with '-' (human "
                              "output then goes to stderr)")
@@ -145,7 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
                      metavar="N", help="send at most N frames per second (default: %(default)s)")
     run.add_argument("--scanner", default=None, metavar="URI",
                      help="fingerprint scanner: folder:PATH or a directory of images named "
-                          "by finger (02.png, right_index.png)")
+                          "by finger (02.png, right_index.png), or an SBI 2.0 device "
+                          "sbi://HOST[:PORT][?score=40&timeout=10&retries=2&trust=KEYFILE] "
+                          "(no port: discover on 4501-4600)")
+    run.add_argument("--finger-exception", action="append", default=[],
+                     metavar="POSITION=REASON[:NOTE]",
+                     help="a finger that cannot be captured; repeatable. POSITION is 1-10 or "
+                          "a name (right_index); REASON one of " + ", ".join(REASONS)
+                          + "; NOTE the officer's note")
     run.add_argument("--document", action="append", default=[], metavar="KIND=PATH",
                      help="a document scan to send; repeatable. KIND is one of "
                           + ", ".join(DOCUMENT_KINDS))
@@ -164,6 +181,30 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jpeg-quality", type=int, default=_DEFAULTS.jpeg_quality,
                      choices=range(50, 101), metavar="Q",
                      help="JPEG quality of camera frames, 50-100 (default: %(default)s)")
+
+    sim = commands.add_parser(
+        "sbi-sim", help="run an SBI 2.0 fingerprint device simulator",
+        description="Simulate an SBI 2.0 fingerprint scanner on 127.0.0.1 (first free port "
+                    "of 4501-4600, or --port) for tests, the demo and training: signed, "
+                    "hash-chained capture records, busy state, timeouts and NFIQ 2 quality "
+                    "scores. Runs until interrupted.")
+    source = sim.add_mutually_exclusive_group(required=True)
+    source.add_argument("--images", type=Path, metavar="DIR",
+                        help="replay images named by finger (02.png, right_index_2.png); "
+                             "several files for one finger are successive presses")
+    source.add_argument("--synthetic", action="store_true",
+                        help="generate the fingers of one synthetic person")
+    sim.add_argument("--person", type=int, default=1,
+                     help="synthetic person number: another number, other fingers (1)")
+    sim.add_argument("--port", type=int, default=None,
+                     help="listen on this port only (default: first free of 4501-4600)")
+    sim.add_argument("--trust-file", type=Path, default=None, metavar="PATH",
+                     help="write the device's public key here, for sbi://...?trust=PATH")
+    sim.add_argument("--press-delay", type=_positive(float), default=0.3, metavar="S",
+                     help="seconds one press takes (default: %(default)s)")
+    sim.add_argument("--tamper", choices=("none", "signature", "chain"), default="none",
+                     help="misbehave for training: alter records after signing, or break "
+                          "the hash chain (default: none)")
 
     resume = commands.add_parser(
         "resume", parents=[common], help="finish sessions left open in the spool",
@@ -208,13 +249,15 @@ async def _run(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) 
     # typo never leaves a half-spooled session behind.
     application = load_application(args.application) if args.application else None
     documents: list[DocumentScan] = [parse_document_arg(d) for d in args.document]
-    scanner: FingerprintScanner | None = open_scanner(args.scanner) if args.scanner else None
+    exceptions = [parse_finger_exception(text) for text in args.finger_exception]
+    scanner: FingerprintScanner | None = open_scanner(
+        args.scanner, exceptions=[e.position for e in exceptions]) if args.scanner else None
     camera = OpenCVCamera(args.camera)
     try:
         session = StationSession(
             _config(args, args.verifier, args.station_id, args.officer_id), spool,
             application=application, camera=camera, scanner=scanner, documents=documents,
-            events=printer)
+            finger_exceptions=exceptions, events=printer)
         printer.say(f"session {session.client_session_id} -> {args.verifier}")
         report = await session.run()
     finally:
@@ -256,12 +299,41 @@ def _print_summary(printer: ConsolePrinter, report: SessionReport) -> None:
         f"{report.duration_s:.1f} s")
 
 
+def _sbi_sim(args: argparse.Namespace) -> int:
+    from capture_station.sbi_sim import (SbiServer, SbiSimulator, SimulatorSettings,
+                                         folder_presses, synthetic_presses)
+
+    presses = (folder_presses(args.images) if args.images is not None
+               else synthetic_presses(args.person))
+    simulator = SbiSimulator(presses, SimulatorSettings(press_delay_s=args.press_delay,
+                                                        tamper=args.tamper))
+    server = SbiServer(simulator, ports=[args.port] if args.port else SBI_PORTS)
+    if args.trust_file is not None:
+        server.write_trust_file(args.trust_file)
+    print(f"SBI simulator {simulator.settings.device_id} on 127.0.0.1:{server.port}; "
+          f"public key {simulator.public_key}", flush=True)
+    try:
+        server.httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command == "sbi-sim":
+        try:
+            return _sbi_sim(args)
+        except CaptureStationError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
     # With --json - stdout carries only the JSON; everything for people goes to stderr.
-    printer = ConsolePrinter(sys.stderr if args.json == "-" else sys.stdout, sys.stderr)
+    printer = ConsolePrinter(sys.stderr if args.json == "-" else sys.stdout, sys.stderr,
+                             photo_path=args.photo)
     try:
         with Spool(args.spool or default_spool_path(),
                    max_message_bytes=int(args.max_message_mib * 2**20)) as spool:

@@ -15,6 +15,7 @@ DOCUMENT_KINDS: dict[str, int] = {
     "buku_nikah": types_pb2.DOCUMENT_KIND_BUKU_NIKAH,
     "kartu_keluarga": types_pb2.DOCUMENT_KIND_KARTU_KELUARGA,
     "old_passport": types_pb2.DOCUMENT_KIND_OLD_PASSPORT,
+    "uploaded_photo": types_pb2.DOCUMENT_KIND_UPLOADED_PHOTO,
 }
 
 

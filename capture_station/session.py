@@ -45,6 +45,7 @@ from capture_station.errors import (
     SpoolError,
     VerifierUnreachable,
 )
+from capture_station.finger_exceptions import FingerException
 from capture_station.scanners.base import FingerprintScanner
 from capture_station.spool import SESSION_OPEN, Spool
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
@@ -215,6 +216,7 @@ class StationSession:
                  camera: Camera | Iterable[Any] | None = None,
                  scanner: FingerprintScanner | None = None,
                  documents: Sequence[DocumentScan] = (),
+                 finger_exceptions: Sequence[FingerException] = (),
                  events: SessionEvents | None = None,
                  client_session_id: str | None = None,
                  rng: random.Random | None = None) -> None:
@@ -225,6 +227,7 @@ class StationSession:
         self._camera = camera
         self._scanner = scanner
         self._documents = tuple(documents)
+        self._finger_exceptions = tuple(finger_exceptions)
         self._events = events or SessionEvents()
         self._rng = rng or random.Random()
         self._resumed = False
@@ -318,6 +321,9 @@ class StationSession:
         if not self._resumed:
             if self._camera is not None:
                 await self._stream_frames()
+            for declared in self._finger_exceptions:
+                self._submit(capture_pb2.StationMessage(
+                    fingerprint_exception=declared.to_message()))
             if self._scanner is not None:
                 async for capture in _iterate_in_thread(self._scanner.captures()):
                     try:

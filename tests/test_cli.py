@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import cv2
+from PIL import Image
 
 from tests.harness import ROOT, InProcessVerifier
 from verifier.synthetic.frames import framed_face
@@ -54,15 +55,19 @@ def test_station_cli_reports_the_verdict_as_json(tmp_path: Path,
     video = tmp_path / "v.avi"
     writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
     for _ in range(5):
-        writer.write(cv2.cvtColor(framed_face(0.5, 0.0), cv2.COLOR_RGB2BGR))
+        writer.write(cv2.cvtColor(framed_face(), cv2.COLOR_RGB2BGR))
     writer.release()
     result = run("capture_station.cli", "run", "--verifier", verifier.address,
                  "--camera", str(video), "--spool", str(tmp_path / "spool.sqlite3"),
-                 "--report", str(tmp_path / "report.json"), "--json", "-")
+                 "--report", str(tmp_path / "report.json"), "--json", "-",
+                 "--photo", str(tmp_path / "photo.jpg"))
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report == json.loads((tmp_path / "report.json").read_text())
     assert report["decision"] == "review"  # no KTP was scanned
-    assert report["capture_accepted_sequence"] == 2
+    # Frames are sequences 2-6; the third ready frame in a row is captured.
+    assert report["capture_accepted_sequence"] == 4
     assert "documents.ktp_missing" in {f["rule_id"] for f in report["flags"]}
     assert "VERDICT" in result.stderr or "REVIEW" in result.stderr
+    with Image.open(tmp_path / "photo.jpg") as photo:
+        assert photo.format == "JPEG" and photo.width * 4 == photo.height * 3

@@ -22,6 +22,7 @@ from tests.images import encode
 from tests.netcut import CuttableProxy
 from verifier.api.v1 import types_pb2
 from verifier.cases.store import CaseStore
+from verifier.synthetic.fingerprints import encode_png, impression
 from verifier.synthetic.frames import approach_sequence
 
 FPS = 10
@@ -39,9 +40,8 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     writer.release()
     fingers = root / "fingers"
     fingers.mkdir()
-    rng = np.random.default_rng(7)
-    for name in FINGERS:
-        (fingers / name).write_bytes(encode((rng.random((480, 400)) * 255).astype(np.uint8), "PNG"))
+    for i, name in enumerate(FINGERS):  # a different generated finger in each slot
+        (fingers / name).write_bytes(encode_png(impression(600 + i, 0)))
     return {"video": video, "fingers": fingers}
 
 

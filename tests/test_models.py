@@ -42,8 +42,10 @@ def _copy_registry(tmp_path: Path, mutate: str) -> Path:
 
 
 def test_intact_copy_loads(tmp_path: Path) -> None:
-    models = load_models(_copy_registry(tmp_path, "none"))
-    assert models.describe() == {e.name: e.sha256 for e in read_registry(REGISTRY)}
+    entry = read_registry(REGISTRY)[0]
+    models = load_models(_copy_registry(tmp_path, "none"), required=(entry.name,))
+    assert models.describe() == {entry.name: entry.sha256}
+    assert models[entry.name] is not None
 
 
 def test_one_flipped_bit_is_refused(tmp_path: Path) -> None:

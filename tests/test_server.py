@@ -16,10 +16,11 @@ from tests.harness import InProcessVerifier, health_status
 from tests.images import encode, png_header_only
 from verifier.api.v1 import (capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc,
                              types_pb2)
+from verifier.imaging import decode_image
 from verifier.synthetic.frames import framed_face
 
-GOOD = encode(framed_face(0.5, 0.0))
-SMALL = encode(framed_face(0.2, 0.0))
+GOOD = encode(framed_face())
+SMALL = encode(framed_face(0.2))
 EMPTY_ROOM = encode(np.full((480, 640, 3), 235, np.uint8))
 
 
@@ -85,11 +86,13 @@ def test_health_follows_model_loading_and_shutdown(tmp_path) -> None:
     try:
         assert health_status(v.address) == health_pb2.HealthCheckResponse.NOT_SERVING
         m = Messages()
-        replies = run_stream(v.address, [m.start()])
-        (err,) = of(replies, "error")
-        assert err.status.code == grpc.StatusCode.UNAVAILABLE.value[0]
-        assert "loading" in err.status.message
-        assert not of(replies, "ack")
+        # The whole stream is refused (not message by message), so that the station backs
+        # off and resends in order once the models are loaded.
+        with pytest.raises(grpc.RpcError) as info:
+            run_stream(v.address, [m.start(), m.frame(GOOD)])
+        assert info.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "loading" in info.value.details()
+        assert v.store.find_case(m.sid) is None
         v.load_models()
         assert health_status(v.address) == health_pb2.HealthCheckResponse.SERVING
         v.call(v.server.health.enter_graceful_shutdown())
@@ -110,30 +113,41 @@ def test_reflection_lists_the_services(verifier: InProcessVerifier) -> None:
 
 def test_session_end_to_end(verifier: InProcessVerifier) -> None:
     m = Messages()
-    msgs = [m.start(), m.frame(EMPTY_ROOM), m.frame(SMALL), m.frame(GOOD),
+    steady = verifier.config.photo.capture.steady_frames
+    start = m.start()
+    frames = [m.frame(EMPTY_ROOM), m.frame(SMALL)] + [m.frame(GOOD) for _ in range(steady)]
+    msgs = [start, *frames,
             m.document(encode(np.full((540, 856, 3), 200, np.uint8), "PNG")),
             m.fingerprint(fingerprint_png()), m.finish()]
+    n = len(msgs)
+    accepted_seq = 3 + steady
     replies = run_stream(verifier.address, msgs)
-    assert [a.sequence for a in of(replies, "ack")] == list(range(1, 8))
+    assert [a.sequence for a in of(replies, "ack")] == list(range(1, n + 1))
     assert not any(a.duplicate for a in of(replies, "ack"))
     guidance = of(replies, "guidance")
-    assert [g.sequence for g in guidance] == [2, 3, 4]
+    assert [g.sequence for g in guidance] == list(range(2, accepted_seq + 1))
     assert guidance[0].hints[0].code == "single_face" and not guidance[0].ready
     assert guidance[1].hints[0].code == "face_size"
     assert "mendekat" in guidance[1].hints[0].message_id
-    assert guidance[2].ready and not guidance[2].hints
+    assert all(g.ready and not g.hints for g in guidance[2:])
     assert guidance[2].face.bottom > guidance[2].face.top
-    assert [c.sequence for c in of(replies, "capture_accepted")] == [4]
-    assert [r.sequence for r in of(replies, "item_result")] == [5, 6]
+    # Auto-capture after `steady` ready frames in a row, with the passport crop (3:4).
+    (accepted,) = of(replies, "capture_accepted")
+    assert accepted.sequence == accepted_seq
+    photo = decode_image(accepted.photo_jpeg, verifier.config.imaging)
+    assert photo.height_px == verifier.config.photo.capture.output_height_px
+    assert abs(photo.width_px / photo.height_px - 0.75) < 0.01
+    assert [r.sequence for r in of(replies, "item_result")] == [accepted_seq + 1, accepted_seq + 2]
     (verdict,) = of(replies, "verdict")
     assert verdict.decision == types_pb2.DECISION_PASS, verdict
     counts = verifier.store.message_counts()
-    assert counts == {"start": 1, "frame": 3, "document": 1, "fingerprint": 1, "finish": 1}
+    assert counts == {"start": 1, "frame": 2 + steady, "document": 1, "fingerprint": 1,
+                      "finish": 1}
     case = verifier.store.find_case(m.sid)
     assert case is not None and case.finished and case.case_id == verdict.case_id
     # The accepted frame is kept as the session's photo; other frames only as hash + result.
-    assert verifier.store.payload(case.case_id, 4) == GOOD
-    assert verifier.store.payload(case.case_id, 3) is None
+    assert verifier.store.payload(case.case_id, accepted_seq) == GOOD
+    assert verifier.store.payload(case.case_id, accepted_seq - 1) is None
 
 
 def test_resent_messages_are_acknowledged_again_and_stored_once(verifier: InProcessVerifier) -> None:
@@ -157,10 +171,10 @@ def test_bad_inputs_get_errors_and_the_session_goes_on(verifier: InProcessVerifi
             m.document(GOOD, kind=99),                        # 5 unknown enum value
             m.document(b"\x00" * (17 * 1024 * 1024)),         # 6 over the image byte limit
             m.fingerprint(fingerprint_png(), position=42),    # 7 unknown finger position
-            m.frame(GOOD),                                    # 8 still analysed
+            m.frame(GOOD), m.frame(GOOD), m.frame(GOOD),      # 8-10 still analysed
             m.finish()]
     replies = run_stream(verifier.address, msgs)
-    assert [a.sequence for a in of(replies, "ack")] == list(range(1, 10))
+    assert [a.sequence for a in of(replies, "ack")] == list(range(1, 12))
     errors = {e.sequence: e.status for e in of(replies, "error")}
     assert {s: error_reason(st) for s, st in errors.items()} == {
         2: "IMAGE_TRUNCATED", 3: "IMAGE_EMPTY", 4: "IMAGE_TOO_MANY_PIXELS",
@@ -168,7 +182,7 @@ def test_bad_inputs_get_errors_and_the_session_goes_on(verifier: InProcessVerifi
     assert all(st.code == grpc.StatusCode.INVALID_ARGUMENT.value[0] for st in errors.values())
     assert "50000x50000" in errors[4].message
     assert "document.kind has unknown value 99" == errors[5].message
-    assert [c.sequence for c in of(replies, "capture_accepted")] == [8]
+    assert [c.sequence for c in of(replies, "capture_accepted")] == [10]
     (verdict,) = of(replies, "verdict")
     rules = [f.rule_id for f in verdict.flags]
     assert rules.count("input.item_rejected") == 4  # documents and fingerprints, not frames
@@ -223,10 +237,13 @@ def test_unexpected_errors_become_internal_without_details(
 def test_precheck_single_and_stream(verifier: InProcessVerifier) -> None:
     with grpc.insecure_channel(verifier.address) as ch:
         stub = precheck_pb2_grpc.PrecheckServiceStub(ch)
-        ok = stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="a", image=GOOD), timeout=30)
+        # GOOD is a camera frame: compliant for the counter profile (the verifier crops it).
+        counter = precheck_pb2.PROFILE_COUNTER
+        ok = stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="a", image=GOOD,
+                                                       profile=counter), timeout=30)
         assert ok.compliant and ok.photo_id == "a"
-        assert [r.requirement for r in ok.requirements] == ["single_face", "face_size",
-                                                             "face_centred"]
+        assert [r.requirement for r in ok.requirements] == list(
+            verifier.config.photo.counter.requirements)
         with pytest.raises(grpc.RpcError) as info:
             stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="b", image=b"junk"), timeout=30)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -237,9 +254,10 @@ def test_precheck_single_and_stream(verifier: InProcessVerifier) -> None:
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "profile has unknown value 7" in info.value.details()
         reports = list(stub.CheckPhotos(iter([
-            precheck_pb2.PhotoRequest(photo_id="1", image=GOOD),
+            precheck_pb2.PhotoRequest(photo_id="1", image=GOOD, profile=counter),
             precheck_pb2.PhotoRequest(photo_id="2", image=b""),
-            precheck_pb2.PhotoRequest(photo_id="3", image=SMALL)]), timeout=30))
+            precheck_pb2.PhotoRequest(photo_id="3", image=SMALL, profile=counter)]),
+            timeout=30))
     assert [r.photo_id for r in reports] == ["1", "2", "3"]
     assert reports[0].compliant and not reports[2].compliant
     assert reports[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]

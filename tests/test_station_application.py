@@ -77,3 +77,15 @@ def test_document_arguments(tmp_path):
         parse_document_arg(str(scan))
     with pytest.raises(DocumentError, match="cannot read"):
         parse_document_arg(f"ktp={tmp_path / 'missing.jpg'}")
+
+
+def test_parents_consent_is_optional_and_must_be_boolean() -> None:
+    from capture_station.application import parse_application
+    from capture_station.errors import ApplicationDataError
+
+    form = {"full_name": "ANAK", "nik": "1707015005150001", "date_of_birth": "2015-05-10",
+            "place_of_birth": "MUARA AMAN", "sex": "female", "passport_type": "ordinary"}
+    assert parse_application(form).parents_consent is False
+    assert parse_application({**form, "parents_consent": True}).parents_consent is True
+    with pytest.raises(ApplicationDataError, match="parents_consent must be true or false"):
+        parse_application({**form, "parents_consent": "yes"})

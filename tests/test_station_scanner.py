@@ -49,8 +49,8 @@ def test_open_scanner(tmp_path):
     assert open_scanner(f"folder:{tmp_path}").positions == (1,)
     assert open_scanner(f"folder://{tmp_path}").positions == (1,)
     assert open_scanner(str(tmp_path)).positions == (1,)
-    with pytest.raises(UnknownScannerScheme, match="'sbi'.*known schemes: folder:"):
-        open_scanner("sbi://127.0.0.1:4501")
+    with pytest.raises(UnknownScannerScheme, match="'usb'.*known schemes: folder:, sbi:"):
+        open_scanner("usb://0")
     with pytest.raises(UnknownScannerScheme, match="known schemes"):
         open_scanner(str(tmp_path / "missing"))
     with pytest.raises(ScannerError, match="not a directory"):

@@ -1,9 +1,11 @@
 """`make demo`: a whole counter session on this machine, with no camera and no scanner.
 
 Generates its inputs (a short video of an applicant walking up to the camera, made from
-scikit-image's astronaut photo, and an application form), starts the verifier with its
-embedded SQLite case store, runs a capture-station session against it, prints the live
-guidance and the verdict, and says where the report is.
+scikit-image's astronaut photo; an application form; a KTP and a birth certificate for the
+same person), starts the verifier with its embedded SQLite case store and an SBI 2.0
+fingerprint-scanner simulator with synthetic fingers, runs a capture-station session against
+both, prints the live guidance and the verdict, pre-checks the cropped passport photo and a
+non-compliant upload, and says how to open the case on the review page.
 """
 
 from __future__ import annotations
@@ -19,13 +21,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from verifier.imaging import encode_jpeg
 from verifier.server.probe import free_port, wait_serving
 from verifier.synthetic.frames import approach_sequence
+from verifier.synthetic.photo_variants import astronaut_base, recoloured_background
 
 ROOT = Path(__file__).resolve().parents[1]
-
 OUT = ROOT / "build" / "demo"
 FPS = 10
+APPLICANT = {"full_name": "SITI AMINAH", "nik": "1707014508900001",
+             "date_of_birth": "1990-08-05", "place_of_birth": "MUARA AMAN", "sex": "female",
+             "passport_type": "electronic"}
+REVIEWER, REVIEWER_PASSWORD = "demo-reviewer", "demo-password-2026"
+
+
+def rel(path: Path) -> str:
+    return str(path.relative_to(ROOT))
 
 
 def write_video(path: Path, frames: list[np.ndarray]) -> None:
@@ -36,47 +47,84 @@ def write_video(path: Path, frames: list[np.ndarray]) -> None:
     writer.release()
 
 
+def module(name: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", name, *args]
+
+
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    for stale in OUT.glob("*.sqlite3*"):
+    for stale in [*OUT.glob("*.sqlite3*"), *OUT.glob("*.key"), *OUT.glob("*.keys")]:
         stale.unlink()
+    env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_THREAD_LIMIT="1")
+    log = open(OUT / "services.log", "w")
+
     video = OUT / "applicant.avi"
     write_video(video, approach_sequence(6 * FPS))
     application = OUT / "application.json"
-    application.write_text(json.dumps({
-        "full_name": "SITI AMINAH", "nik": "1707014508900001", "date_of_birth": "1990-08-05",
-        "place_of_birth": "MUARA AMAN", "sex": "female", "passport_type": "electronic"},
-        indent=2))
-    print(f"[demo] inputs generated in {OUT.relative_to(ROOT)}/ "
-          f"(video {video.name}, {6 * FPS} frames at {FPS} fps; {application.name})")
+    application.write_text(json.dumps(APPLICANT, indent=2))
+    print(f"[demo] inputs generated in {rel(OUT)}/: {video.name} ({6 * FPS} frames at "
+          f"{FPS} fps), {application.name}")
 
+    db = OUT / "cases.sqlite3"
     address = f"127.0.0.1:{free_port()}"
-    log = open(OUT / "verifier.log", "w")
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    verifier = subprocess.Popen(
-        [sys.executable, "-m", "verifier.cli", "serve", "--listen", address,
-         "--db", str(OUT / "cases.sqlite3")], cwd=ROOT, stdout=log, stderr=log, env=env)
+    trust = OUT / "sbi-device.key"
+    services = [
+        subprocess.Popen(module("verifier.cli", "serve", "--listen", address, "--db", str(db)),
+                         cwd=ROOT, stdout=log, stderr=log, env=env),
+        subprocess.Popen(module("capture_station.cli", "sbi-sim", "--synthetic", "--person", "7",
+                                "--trust-file", str(trust), "--press-delay", "0.1"),
+                         cwd=ROOT, stdout=log, stderr=log, env=env),
+    ]
     try:
         t0 = time.monotonic()
-        wait_serving(address, timeout_s=60)
-        print(f"[demo] verifier SERVING on {address} after {time.monotonic() - t0:.1f} s "
-              f"(log: {(OUT / 'verifier.log').relative_to(ROOT)})")
-        report = OUT / "report.json"
+        wait_serving(address, timeout_s=120)
+        deadline = time.monotonic() + 60
+        while not trust.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        print(f"[demo] verifier SERVING on {address} after {time.monotonic() - t0:.1f} s; "
+              f"SBI fingerprint simulator up (log: {rel(OUT / 'services.log')})")
+
+        report, photo = OUT / "report.json", OUT / "passport-photo.jpg"
         station = subprocess.run(
-            [sys.executable, "-m", "capture_station.cli", "run", "--verifier", address,
-             "--camera", str(video), "--max-fps", "5", "--application", str(application),
-             "--station-id", "lebong-loket-1", "--officer-id", "demo-officer",
-             "--spool", str(OUT / "station-spool.sqlite3"), "--report", str(report)],
+            module("capture_station.cli", "run", "--verifier", address,
+                   "--camera", str(video), "--max-fps", "5", "--application", str(application),
+                   "--scanner", f"sbi://127.0.0.1?trust={trust}&score=40",
+                   "--finger-exception", "5=bandaged:luka pada kelingking kanan",
+                   "--station-id", "lebong-loket-1", "--officer-id", "demo-officer",
+                   "--spool", str(OUT / "station-spool.sqlite3"), "--report", str(report),
+                   "--photo", str(photo)),
             cwd=ROOT, env=env)
         if station.returncode != 0:
             print(f"[demo] capture station failed with exit code {station.returncode}")
             return station.returncode
-        print(f"[demo] verdict report: {report.relative_to(ROOT)}")
-        print(f"[demo] case store: {(OUT / 'cases.sqlite3').relative_to(ROOT)}")
+        print(f"[demo] verdict report: {rel(report)}; passport photo: {rel(photo)}")
+
+        upload = OUT / "upload-blue-background.jpg"
+        upload.write_bytes(encode_jpeg(recoloured_background(astronaut_base())))
+        html = OUT / "precheck.html"
+        print("[demo] pre-check of the cropped photo and of an upload with a blue background:")
+        subprocess.run(module("verifier.cli", "precheck", "--profile", "upload", "--html",
+                              str(html), str(photo), str(upload)), cwd=ROOT, env=env)
+        print(f"[demo] annotated pre-check report: {rel(html)}")
+
+        case_id = json.loads(report.read_text())["case_id"]
+        subprocess.run(module("verifier.cli", "users", "add", REVIEWER, "--db", str(db),
+                              "--password-stdin"),
+                       input=REVIEWER_PASSWORD + "\n", text=True, cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        print("[demo] the case is waiting for review. Open the review page with:\n"
+              f"  uv run verifier review --db {rel(db)} --listen 127.0.0.1:8080\n"
+              f"  then http://127.0.0.1:8080/case/{case_id}  "
+              f"(log in as {REVIEWER} / {REVIEWER_PASSWORD})")
         return 0
     finally:
-        verifier.send_signal(signal.SIGTERM)
-        verifier.wait(30)
+        for proc in services:
+            proc.send_signal(signal.SIGTERM)
+        for proc in services:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 if __name__ == "__main__":

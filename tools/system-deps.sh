@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs what the project needs from outside PyPI: Tesseract with its Indonesian data
-# (Debian packages) and uv (from PyPI, when missing). Idempotent; quiet when all is there.
+# Installs what the project needs from outside PyPI: Tesseract with its Indonesian data,
+# PostgreSQL (the case-store tests start their own server) and Chromium (the review page's
+# browser tests) from Debian, and uv (from PyPI, when missing). Idempotent; quiet when all
+# is there.
 set -euo pipefail
 
 need_apt=()
@@ -8,6 +10,13 @@ if ! command -v tesseract >/dev/null 2>&1; then
   need_apt+=(tesseract-ocr tesseract-ocr-ind)
 elif ! tesseract --list-langs 2>/dev/null | grep -qx ind; then
   need_apt+=(tesseract-ocr-ind)
+fi
+# initdb and pg_ctl live under /usr/lib/postgresql/<version>/bin, not on PATH.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  need_apt+=(postgresql)
+fi
+if [ ! -x /usr/bin/chromium ]; then
+  need_apt+=(chromium)
 fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then

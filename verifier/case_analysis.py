@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import logging
 
-from verifier.consistency import session_rules
+from verifier.consistency import document_rules, session_rules
 from verifier.consistency.context import CaseAnalyser, CaseContext, CaseFindings
 from verifier.consistency.verdict import Flag, Severity, Verdict, decide
+from verifier.face import case as face_case
+from verifier.fingerprint import slot_checks
 
 log = logging.getLogger(__name__)
 
 ANALYSERS: tuple[CaseAnalyser, ...] = (
     session_rules.analyse,
+    document_rules.analyse,
+    slot_checks.analyse,
+    face_case.analyse,
 )
 
 

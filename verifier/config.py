@@ -61,12 +61,203 @@ class FramingConfig:
     min_detector_score: float = 0.3
 
 
+# Requirement names in priority order: the first failing one is the hint the officer or
+# applicant sees first (fix the framing before the lighting). See verifier/photo/requirements.py.
+COUNTER_REQUIREMENTS = (
+    "single_face", "face_size", "face_centred", "crop_room", "inter_eye_distance", "roll",
+    "yaw", "pitch", "head_covering", "glasses", "red_eye", "background", "illumination",
+    "exposure", "sharpness", "natural_colour", "compression")
+UPLOAD_REQUIREMENTS = (
+    "image_format", "single_face", "head_size", "face_centred", "eye_height",
+    "inter_eye_distance", "roll", "yaw", "pitch", "head_covering", "glasses", "red_eye",
+    "background", "illumination", "exposure", "sharpness", "natural_colour", "compression")
+
+
+@dataclass(frozen=True)
+class PhotoThresholds:
+    """Thresholds of the passport-photo requirements for one profile (ICAO 9303 / ISO/IEC
+    19794-5 full frontal, and the Indonesian rules in DESIGN.md section 4)."""
+
+    requirements: tuple[str, ...] = UPLOAD_REQUIREMENTS
+    # Chin-to-crown height as a share of the image height (upload: a finished photo).
+    min_head_height_ratio: float = 0.70
+    max_head_height_ratio: float = 0.80
+    # Eye line, from the top, as a share of the image height.
+    min_eye_height_ratio: float = 0.30
+    max_eye_height_ratio: float = 0.50
+    # Printed photos need >= 90 px between the eye centres; live frames are cropped and
+    # scaled, so the counter asks for enough detail to scale up from.
+    min_inter_eye_distance_px: float = 90.0
+    # Head pose from 5 landmarks (solvePnP on a generic face) reads frontal faces of
+    # different people several degrees apart (pitch most), so the limits are wider than
+    # ICAO's +-5 deg to keep false alarms rare (bench/REPORT-photo.md).
+    max_yaw_deg: float = 8.0
+    max_pitch_deg: float = 10.0
+    max_roll_deg: float = 8.0
+    # Background: share of the visible background that is not plain white (too dark, too
+    # colourful, textured or shadowed), from CIE L*a*b* on the region around the head.
+    min_background_lightness: float = 75.0
+    max_background_chroma: float = 12.0
+    max_background_non_white_share: float = 0.10
+    # Illumination: L* difference between the left and right cheek.
+    max_face_lightness_difference: float = 14.0
+    # Exposure: mean face L* and the share of face pixels clipped to black or white.
+    min_face_lightness: float = 35.0
+    max_face_lightness: float = 85.0
+    max_face_clipped_share: float = 0.05
+    # Sharpness: variance of the Laplacian with the face scaled to 64 px between the eyes.
+    min_face_sharpness: float = 40.0
+    # Natural colour: skin hue angle (deg, CIE Lab) and chroma; grey photos have chroma ~0.
+    min_skin_hue_deg: float = 20.0
+    max_skin_hue_deg: float = 85.0
+    min_skin_chroma: float = 8.0
+    max_skin_chroma: float = 50.0
+    # JPEG blockiness: mean step across 8x8 block borders over the mean step inside blocks;
+    # on the astronaut ~1.4 at quality 70, ~1.9 at 30, ~3 at 10.
+    max_blockiness: float = 2.0
+    # Red eye: share of strongly red pixels in the pupil area of the worse eye.
+    max_red_eye_share: float = 0.10
+    # Glasses: in the band between the eyes, the largest share of a row's pixels with a
+    # strong vertical gradient (a frame's bridge is a horizontal bar across the nose).
+    max_bridge_row_edge_share: float = 0.2
+    # Head covering: share of the forehead whose colour is not the cheeks' skin colour.
+    max_forehead_covered_share: float = 0.5
+    # Upload files: 3x4 cm (aspect 0.75) or 4x6 cm (aspect 0.667), printed at >= 300 dpi.
+    print_sizes_cm: tuple[tuple[float, float], ...] = ((3.0, 4.0), (4.0, 6.0))
+    max_aspect_error: float = 0.03
+    min_print_dpi: float = 300.0
+
+
+@dataclass(frozen=True)
+class CaptureConfig:
+    """Auto-capture at the counter and the passport crop cut from the accepted frame."""
+
+    # Consecutive ready frames before a capture: a steady pose, not a lucky frame.
+    steady_frames: int = 3
+    # When a session's analyses take longer than this (a moving average, so the first,
+    # warming-up call does not count alone), the CPU is overloaded: later frames of the
+    # session are committed unanalysed until 1 / busy_max_analysed_fps has passed; with the
+    # station's in-flight limit this keeps the wait per frame short instead of growing.
+    busy_analysis_ms: float = 500.0
+    busy_max_analysed_fps: float = 3.0
+    # Passport geometry of the crop: 3:4 (3x4 cm); head (chin to crown) 75 % of the height.
+    aspect_width_per_height: float = 0.75
+    head_height_ratio: float = 0.75
+    # Space above the crown as a share of the height; this puts the eyes at 45-50 % from
+    # the top for typical hair (ISO/IEC 19794-5 asks for 30-50 %).
+    crown_margin_ratio: float = 0.07
+    # 4 cm at 381 dpi: the eyes end up ~115 px apart, above the 90 px a print needs.
+    output_height_px: int = 600
+    jpeg_quality: int = 92
+
+
+@dataclass(frozen=True)
+class PhotoConfig:
+    """Passport-photo requirements: one threshold set per profile, and live capture."""
+
+    upload: PhotoThresholds = field(default_factory=PhotoThresholds)
+    counter: PhotoThresholds = field(default_factory=lambda: PhotoThresholds(
+        requirements=COUNTER_REQUIREMENTS, min_inter_eye_distance_px=60.0))
+    capture: CaptureConfig = field(default_factory=CaptureConfig)
+    # Uploads are detected on a copy scaled to this longest side (HOG cost grows with the
+    # area; passport-photo faces stay far above HOG's ~80 px minimum at this size).
+    detection_max_side_px: int = 640
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    """Face verification (1:1 against document photos) and duplicate-identity search (1:N)."""
+
+    # Distance thresholds per operating point, derived by bench/faces.py from measured
+    # impostor distributions; the file says how each one was derived.
+    thresholds_path: Path = REPO_ROOT / "models" / "face_thresholds.toml"
+    # Operating point for live capture vs document photos; "FMR=1e-3" accepts about one
+    # impostor in a thousand comparisons.
+    operating_point: str = "FMR=1e-3"
+    # 1:N compares a probe with every enrolled face, so each comparison needs a stricter
+    # point: at FMR 1e-4 a gallery of 1,000 faces gives a false hit in ~10 % of searches.
+    gallery_operating_point: str = "FMR=1e-4"
+    gallery_top_k: int = 5
+    # 1 = no jitter (face_recognition's default); n > 1 averages n jittered copies at n x cost.
+    num_jitters: int = 1
+    # Detection cascade for document photos (see verifier.face.document_faces).
+    max_side_px: int = 2000  # larger images are shrunk first (a 12 MP phone photo of a card)
+    max_upsample: int = 2
+    hog_max_side_px: int = 4000  # upsampling stops when the upsampled image would exceed this
+    min_detector_score: float = 0.0  # HOG margin; documents have no suit badges, keep low
+    cnn_fallback: bool = True  # ~1-2 s per image: documents only, never live frames
+    cnn_max_side_px: int = 1200
+    min_cnn_confidence: float = 0.3
+    # Faces scoring below this (0-100, see verifier.face.embedding.face_quality) are named
+    # as poor references in the flags: a mismatch on them may be the photo, not the person.
+    min_quality: float = 40.0
+
+
+@dataclass(frozen=True)
+class FingerprintConfig:
+    """Fingerprint quality gating, templates and matching (see verifier.fingerprint)."""
+
+    # NFIQ 2 (0-100) a capture must reach; MOSIP's registration client gates fingers at 40-60.
+    min_nfiq2: int = 40
+    # Below this resolution ridge detail is lost; closer resolutions are resampled to 500 ppi.
+    min_ppi: int = 450
+    max_ppi: int = 1200
+    # Likely-cause measures on the 500 ppi image (16 px blocks; see verifier.fingerprint.quality).
+    min_contact_area_mm2: float = 80.0
+    dark_valley_grey: float = 110.0  # valleys (90th percentile) darker than this: too dark
+    light_ridge_grey: float = 150.0  # ridges (10th percentile) lighter than this: too light
+    min_ridge_contrast_grey: float = 35.0  # median block std below this: smudged or blurred
+    # Bozorth3 score at which two prints are called the same finger, and the false-match rate
+    # it was measured at: 7,140 impostor pairs of generated fingers (bench/fingerprints.py;
+    # bench/REPORT-fingerprints.md). NIST's rule of thumb for Bozorth3 is 40.
+    match_threshold: int = 44
+    operating_point: str = "FMR=1e-3"
+    # Keep raw fingerprint images in the case as well as the ISO/IEC 19794-2 templates.
+    keep_images: bool = False
+
+
+@dataclass(frozen=True)
+class CasesConfig:
+    """Protection of the case store's personal data, its retention, and the review page."""
+
+    # AES-256-GCM keys for evidence at rest: a file of "key_id base64" lines, the last one
+    # active (`verifier keys init` / `verifier keys rotate`). Empty: `keys` below; with both
+    # empty a SQLite store creates <database>.key next to its file, and a PostgreSQL store
+    # refuses to start.
+    key_file: str = ""
+    # The same keys inline, "key_id:base64", the last one active (for secrets injected by
+    # configuration management; rotate by adding a key and running `verifier keys reencrypt`).
+    keys: tuple[str, ...] = ()
+    # Evidence images and biometric templates older than this are purged by
+    # `verifier retention purge`; the case record and decisions stay. Office policy decides.
+    retention_days: int = 365
+    review_listen: str = "127.0.0.1:8080"
+    # A review-page login lasts this long without activity.
+    review_session_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class DocumentsConfig:
+    """Reading identity documents (KTP, akta kelahiran, passport MRZ)."""
+
+    # A field read with less confidence (0-1) is listed for the officer to check by eye.
+    min_field_confidence: float = 0.6
+    # A document yielding fewer fields than this share of its kind's fields is "not read":
+    # the officer is asked for a better photo or scan.
+    min_fields_read_share: float = 0.7
+
+
 @dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     imaging: ImagingConfig = field(default_factory=ImagingConfig)
     framing: FramingConfig = field(default_factory=FramingConfig)
+    photo: PhotoConfig = field(default_factory=PhotoConfig)
+    face: FaceConfig = field(default_factory=FaceConfig)
+    fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
+    cases: CasesConfig = field(default_factory=CasesConfig)
+    documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     models_registry: Path = REPO_ROOT / "models" / "registry.toml"
 
 

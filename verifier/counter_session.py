@@ -8,7 +8,10 @@ idempotency key: a resend is answered as a duplicate and stored once.
 
 from __future__ import annotations
 
+import base64
 import logging
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,9 +27,13 @@ from verifier.errors import ImageRejected, InvalidInput, SessionStateError, Veri
 from verifier.imaging import DecodedImage, decode_image
 from verifier.models import LoadedModels
 from verifier.photo.assessment import PhotoAssessment, assess_photo
+from verifier.photo.crop import passport_jpeg
 from verifier.item_analysis import ItemAnalysis
 
 log = logging.getLogger(__name__)
+
+# Weight of the newest analysis time in the per-session moving average.
+_ANALYSIS_TIME_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,7 @@ class MessageOutcome:
     error: VerifierError | None = None
     assessment: PhotoAssessment | None = None  # frames
     capture_accepted: bool = False
+    photo_jpeg: bytes | None = None  # the passport photo cut from the accepted frame
     item: ItemAnalysis | None = None  # documents and fingerprints
     verdict: Verdict | None = None
 
@@ -51,6 +59,15 @@ class CounterSessions:
         self.store = store
         self.models = models
         self.config = config
+        # Consecutive ready frames per case (in memory: after a restart the applicant holds
+        # still for a few more frames). The lock covers a station that reconnects while its
+        # old stream still has a frame in analysis.
+        self._ready_streak: dict[str, int] = {}
+        self._captured: set[str] = set()
+        # Per case: (monotonic start of the last frame analysis, moving average of the
+        # analysis time in s).
+        self._last_analysis: dict[str, tuple[float, float]] = {}
+        self._streak_lock = threading.Lock()
 
     def _case_id(self, client_session_id: str) -> str:
         case = self.store.find_case(client_session_id)
@@ -85,6 +102,10 @@ class CounterSessions:
         return case_id, None
 
     def frame(self, client_session_id: str, sequence: int, jpeg: bytes) -> MessageOutcome:
+        """Live guidance for one camera frame. After `steady_frames` ready frames in a row
+        the last one becomes the session's photo: its payload is kept and the passport
+        crop is cut from it (in the result record and the outcome). On an overloaded CPU
+        some frames are committed without analysis (no guidance; the streak is unchanged)."""
         case_id, resent = self._new_message(client_session_id, sequence)
         if resent is not None:
             return resent
@@ -92,19 +113,48 @@ class CounterSessions:
             image = self._decode(jpeg)
         except ImageRejected as exc:
             return self._rejected(case_id, sequence, "frame", jpeg, exc)
-        assessment = assess_photo(image, self.models, self.config.framing)
+        capture = self.config.photo.capture
+        started = time.monotonic()
+        with self._streak_lock:
+            last = self._last_analysis.get(case_id)
+        if (last is not None and last[1] * 1000 > capture.busy_analysis_ms
+                and started - last[0] < 1.0 / capture.busy_max_analysed_fps):
+            duplicate, _ = self.store.record_message(
+                case_id, sequence, "frame", data=jpeg, keep_payload=False,
+                result={"analysed": False, "reason": "busy"})
+            return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
+        assessment = assess_photo(image, self.models, self.config, "counter")
+        with self._streak_lock:
+            average = last[1] if last is not None else 0.0
+            took = time.monotonic() - started
+            average += _ANALYSIS_TIME_WEIGHT * (took - average)
+            self._last_analysis[case_id] = (started, average)
+            streak = self._ready_streak.get(case_id, 0) + 1 if assessment.ready else 0
+            self._ready_streak[case_id] = streak
+            captured = case_id in self._captured
+        result: dict[str, Any] = {**assessment.to_dict(), "ready": assessment.ready,
+                                  "ready_streak": streak}
+        photo = None
+        steady = assessment.ready and streak >= capture.steady_frames
+        head = assessment.analysis.head
+        if steady and not captured and head is not None:
+            photo = passport_jpeg(image.rgb, head, capture)
+            result["passport_photo_jpeg_base64"] = base64.b64encode(photo).decode("ascii")
         duplicate, accepted = self.store.record_message(
-            case_id, sequence, "frame", data=jpeg, keep_payload=False,
-            result={"ready": assessment.ready,
-                    "requirements": [r.to_dict() for r in assessment.requirements]},
-            accept_capture=assessment.ready)
+            case_id, sequence, "frame", data=jpeg, keep_payload=False, result=result,
+            accept_capture=photo is not None)
+        if photo is not None:
+            with self._streak_lock:
+                self._captured.add(case_id)  # accepted now, or before a restart
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
-                              assessment=assessment, capture_accepted=accepted)
+                              assessment=assessment, capture_accepted=accepted,
+                              photo_jpeg=photo if accepted else None)
 
     def _item(self, client_session_id: str, sequence: int, kind: str, subtype: str | None,
               data: bytes, input_error: InvalidInput | None,
-              analyse: Callable[[DecodedImage], ItemAnalysis]) -> MessageOutcome:
-        """A document or fingerprint: decode, analyse, commit with the payload kept."""
+              analyse: Callable[[DecodedImage], ItemAnalysis],
+              keep_payload: bool = True) -> MessageOutcome:
+        """A document or fingerprint: decode, analyse, commit (with the image if kept)."""
         case_id, resent = self._new_message(client_session_id, sequence)
         if resent is not None:
             return resent
@@ -116,7 +166,7 @@ class CounterSessions:
             return self._rejected(case_id, sequence, kind, data, exc, subtype=subtype)
         analysis = analyse(image)
         duplicate, _ = self.store.record_message(
-            case_id, sequence, kind, data=data, keep_payload=True, subtype=subtype,
+            case_id, sequence, kind, data=data, keep_payload=keep_payload, subtype=subtype,
             result=analysis.to_dict())
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
                               item=analysis)
@@ -135,7 +185,9 @@ class CounterSessions:
         return self._item(client_session_id, sequence, "fingerprint", subtype, data,
                           position_error,
                           lambda image: analyse_fingerprint(image, int(position or 0), ppi,
-                                                            self.models, self.config))
+                                                            self.models, self.config),
+                          # The ISO template in the result is what the case keeps by default.
+                          keep_payload=self.config.fingerprint.keep_images)
 
     def fingerprint_exception(self, client_session_id: str, sequence: int, position: int,
                               reason: str, officer_note: str) -> MessageOutcome:

@@ -11,7 +11,9 @@ INTERNAL with a generic message and a full server-side log.
     │   └── MalformedMessage         a required field missing or out of range
     ├── SessionStateError            FAILED_PRECONDITION: message out of order for the session
     ├── NotReady                     UNAVAILABLE: models not loaded yet, or shutting down
-    └── ModelIntegrityError          start-up only: a model file missing or altered
+    ├── ModelIntegrityError          start-up only: a model file missing or altered
+    └── EvidenceKeyError             (verifier.cases.crypto) an evidence key is missing,
+                                     malformed or does not open a stored value
 """
 
 from __future__ import annotations

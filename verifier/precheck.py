@@ -8,5 +8,6 @@ from verifier.models import LoadedModels
 from verifier.photo.assessment import PhotoAssessment, assess_photo
 
 
-def precheck_photo(data: bytes, models: LoadedModels, config: Config) -> PhotoAssessment:
-    return assess_photo(decode_image(data, config.imaging), models, config.framing)
+def precheck_photo(data: bytes, models: LoadedModels, config: Config,
+                   profile: str = "upload") -> PhotoAssessment:
+    return assess_photo(decode_image(data, config.imaging), models, config, profile)

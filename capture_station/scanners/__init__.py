@@ -1,27 +1,34 @@
 """Fingerprint scanner drivers, chosen by URI.
 
     folder:PATH   (or a bare existing directory)   replay image files, see `folder.py`
+    sbi://HOST[:PORT][?score=&timeout=&retries=&trust=]   MOSIP SBI 2.0 device, see `sbi.py`
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from capture_station.errors import UnknownScannerScheme
 from capture_station.scanners.base import FINGER_NAMES, FingerprintCapture, FingerprintScanner
 from capture_station.scanners.folder import FolderScanner
+from capture_station.scanners.sbi import SbiScanner, open_sbi
 
-KNOWN_SCHEMES: tuple[str, ...] = ("folder",)
+KNOWN_SCHEMES: tuple[str, ...] = ("folder", "sbi")
 
 __all__ = ["FINGER_NAMES", "FingerprintCapture", "FingerprintScanner", "FolderScanner",
-           "KNOWN_SCHEMES", "open_scanner"]
+           "KNOWN_SCHEMES", "SbiScanner", "open_scanner"]
 
 
-def open_scanner(uri: str, *, ppi: int = 500) -> FingerprintScanner:
-    """Open the scanner `uri` names: `folder:PATH`, `folder://PATH` or a bare directory."""
+def open_scanner(uri: str, *, ppi: int = 500, exceptions: Sequence[int] = ()
+                 ) -> FingerprintScanner:
+    """Open the scanner `uri` names: `folder:PATH`, `folder://PATH`, a bare directory, or
+    `sbi://HOST[:PORT]`. An SBI device is told the `exceptions` (fingers not to capture)."""
     if Path(uri).is_dir():
         return FolderScanner(uri, ppi=ppi)
     scheme, sep, rest = uri.partition(":")
+    if sep and scheme.lower() == "sbi":
+        return open_sbi(uri, exceptions=exceptions)
     if sep and scheme.lower() == "folder":
         path = rest[2:] if rest.startswith("//") else rest
         return FolderScanner(path, ppi=ppi)

@@ -10,11 +10,11 @@ from verifier.commands.common import config_from
 
 
 def run(args: argparse.Namespace) -> int:
-    from verifier.cases.store import CaseStore
+    from verifier.cases.store import open_store
     from verifier.server.app import serve
 
     config = config_from(args)
-    store = CaseStore(config.store.url)
+    store = open_store(config)
 
     async def main() -> int:
         stop = asyncio.Event()

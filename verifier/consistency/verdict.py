@@ -80,9 +80,26 @@ class Verdict:
                    matches=tuple(Match.from_dict(m) for m in data.get("matches", [])))
 
 
+def unexplained_match_flags(flags: list[Flag], matches: tuple[Match, ...]) -> list[Flag]:
+    """A flag for each failed comparison with a document that no analyser of that modality
+    has flagged itself, so that no failed biometric comparison passes without a person.
+    Gallery results are left to their analysers: only they know whether a hit is the
+    applicant's own earlier record (a renewal) or someone else's (a duplicate)."""
+    flagged = {f.rule_id.split(".")[0] for f in flags if f.severity >= Severity.REVIEW}
+    return [Flag(f"{m.modality}.no_match", Severity.REVIEW,
+                 f"{m.probe} tidak cocok dengan {m.reference}",
+                 f"{m.probe} does not match {m.reference}",
+                 {"probe": m.probe, "reference": m.reference, "score": f"{m.score:.4g}",
+                  "score_unit": m.score_unit, "threshold": f"{m.threshold:.4g}",
+                  "operating_point": m.operating_point, "model": m.model})
+            for m in matches if not m.match and not m.reference.startswith("gallery:")
+            and m.modality not in flagged]
+
+
 def decide(case_id: str, flags: list[Flag], matches: tuple[Match, ...] = ()) -> Verdict:
     """FAIL if any flag fails, REVIEW if any needs review, else PASS. A FAIL still goes to the
     review queue: nothing is refused without a person able to override it."""
+    flags = flags + unexplained_match_flags(flags, matches)
     ordered = tuple(sorted(flags, key=lambda f: (-f.severity, f.rule_id)))
     worst = ordered[0].severity if ordered else Severity.INFO
     decision = {Severity.FAIL: Decision.FAIL, Severity.REVIEW: Decision.REVIEW}.get(

@@ -51,6 +51,9 @@ class DetectedFace:
     left_eye_px: tuple[float, float]  # the eye on the image's left side
     right_eye_px: tuple[float, float]
     nose_px: tuple[float, float]
+    # dlib's 5 points in its order: outer and inner corner of one eye, inner and outer
+    # corner of the other, the base of the nose.
+    landmarks_px: tuple[tuple[float, float], ...] = ()
 
     @property
     def inter_eye_distance_px(self) -> float:
@@ -61,6 +64,21 @@ class DetectedFace:
         dx = self.right_eye_px[0] - self.left_eye_px[0]
         dy = self.right_eye_px[1] - self.left_eye_px[1]
         return math.degrees(math.atan2(dy, dx))
+
+
+def scaled(face: DetectedFace, factor: float) -> DetectedFace:
+    """`face` in the coordinates of the image scaled by `factor` (detection on a reduced
+    copy, results on the original)."""
+    def pt(p: tuple[float, float]) -> tuple[float, float]:
+        return (p[0] * factor, p[1] * factor)
+
+    b = face.box
+    return DetectedFace(
+        box=FaceBox(left=round(b.left * factor), top=round(b.top * factor),
+                    right=round(b.right * factor), bottom=round(b.bottom * factor)),
+        detector_score=face.detector_score, left_eye_px=pt(face.left_eye_px),
+        right_eye_px=pt(face.right_eye_px), nose_px=pt(face.nose_px),
+        landmarks_px=tuple(pt(p) for p in face.landmarks_px))
 
 
 def detect_faces(rgb: np.ndarray, models: LoadedModels, upsample: int = 0,
@@ -79,5 +97,6 @@ def detect_faces(rgb: np.ndarray, models: LoadedModels, upsample: int = 0,
         box = FaceBox(left=max(0, rect.left()), top=max(0, rect.top()),
                       right=min(width, rect.right()), bottom=min(height, rect.bottom()))
         faces.append(DetectedFace(box=box, detector_score=float(score), left_eye_px=left_eye,
-                                  right_eye_px=right_eye, nose_px=pts[4]))
+                                  right_eye_px=right_eye, nose_px=pts[4],
+                                  landmarks_px=tuple(pts)))
     return tuple(sorted(faces, key=lambda f: f.box.width_px * f.box.height_px, reverse=True))

@@ -1,67 +1,73 @@
-"""Framing requirements for live frames: one face, large enough, centred.
+"""Framing of the face in the image: one face, large enough, centred, room for the crop.
 
-These run on every analysed frame at the counter, so they only use the detector's output.
+`face_size` and `face_centred` read the live-framing thresholds (FramingConfig); at the
+counter `crop_room` checks that the passport crop fits inside the frame.
 """
 
 from __future__ import annotations
 
-from verifier.config import FramingConfig
-from verifier.face.detection import DetectedFace
-from verifier.photo.result import Outcome, RequirementResult, score_at_least, score_at_most
+from verifier.photo.analysis import PhotoAnalysis
+from verifier.photo.crop import passport_crop_rect
+from verifier.photo.result import (CheckSettings, RequirementResult, judged,
+                                   score_at_least, score_at_most, unknown)
 
 
-def single_face(faces: tuple[DetectedFace, ...]) -> RequirementResult:
-    n = len(faces)
-    if n == 1:
-        msg_id, msg_en = "Satu wajah terdeteksi", "One face detected"
-    elif n == 0:
-        msg_id, msg_en = ("Wajah tidak terdeteksi: hadapkan wajah ke kamera",
-                          "No face detected: face the camera")
+def single_face(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
+    n = len(a.faces)
+    if n == 0:
+        failed = ("Wajah tidak terdeteksi: hadapkan wajah ke kamera",
+                  "No face detected: face the camera")
     else:
-        msg_id, msg_en = ("Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera",
-                          "More than one face: only the applicant may be in front of the camera")
-    return RequirementResult(
-        requirement="single_face", outcome=Outcome.PASS if n == 1 else Outcome.FAIL,
-        value=float(n), unit="count", score=100.0 if n == 1 else 0.0, threshold=1.0,
-        message_id=msg_id, message_en=msg_en)
+        failed = ("Lebih dari satu wajah: hanya pemohon yang boleh di depan kamera",
+                  "More than one face: only the applicant may be in front of the camera")
+    return judged("single_face", n == 1, n, "count", 100.0 if n == 1 else 0.0, 1.0,
+                  ("Satu wajah terdeteksi", "One face detected"), failed)
 
 
-def _unknown(requirement: str, unit: str, threshold: float) -> RequirementResult:
-    return RequirementResult(
-        requirement=requirement, outcome=Outcome.UNKNOWN, value=0.0, unit=unit, score=0.0,
-        threshold=threshold, message_id="Tidak dapat dinilai tanpa tepat satu wajah",
-        message_en="Cannot be assessed without exactly one face")
+def face_size(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
+    threshold = s.framing.min_face_height_ratio
+    if not a.single_face:
+        return unknown("face_size", "ratio", threshold)
+    ratio = a.faces[0].box.height_px / a.height_px
+    return judged("face_size", ratio >= threshold, ratio, "ratio",
+                  score_at_least(ratio, threshold), threshold,
+                  ("Ukuran wajah cukup", "Face size is fine"),
+                  ("Wajah terlalu kecil: mendekatlah ke kamera",
+                   "Face too small: move closer to the camera"))
 
 
-def face_size(faces: tuple[DetectedFace, ...], height_px: int,
-              config: FramingConfig) -> RequirementResult:
-    threshold = config.min_face_height_ratio
-    if len(faces) != 1:
-        return _unknown("face_size", "ratio", threshold)
-    ratio = faces[0].box.height_px / height_px
-    ok = ratio >= threshold
-    return RequirementResult(
-        requirement="face_size", outcome=Outcome.PASS if ok else Outcome.FAIL, value=ratio,
-        unit="ratio", score=score_at_least(ratio, threshold), threshold=threshold,
-        message_id="Ukuran wajah cukup" if ok else "Wajah terlalu kecil: mendekatlah ke kamera",
-        message_en="Face size is fine" if ok else "Face too small: move closer to the camera")
-
-
-def face_centred(faces: tuple[DetectedFace, ...], width_px: int,
-                 config: FramingConfig) -> RequirementResult:
-    threshold = config.max_center_offset_ratio
-    if len(faces) != 1:
-        return _unknown("face_centred", "ratio", threshold)
+def face_centred(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
+    threshold = s.framing.max_center_offset_ratio
+    if not a.single_face:
+        return unknown("face_centred", "ratio", threshold)
     # Signed: negative when the face sits in the left half of the image.
-    offset = (faces[0].box.center_x_px - width_px / 2.0) / width_px
-    ok = abs(offset) <= threshold
-    if ok:
-        msg_id, msg_en = "Wajah di tengah", "Face is centred"
+    offset = (a.faces[0].box.center_x_px - a.width_px / 2.0) / a.width_px
+    side_id, side_en = ("kiri", "left") if offset < 0 else ("kanan", "right")
+    return judged("face_centred", abs(offset) <= threshold, offset, "ratio",
+                  score_at_most(abs(offset), threshold), threshold,
+                  ("Wajah di tengah", "Face is centred"),
+                  (f"Wajah tidak di tengah (terlalu ke {side_id} pada gambar): geser ke tengah",
+                   f"Face off-centre (too far {side_en} in the image): move to the centre"))
+
+
+def crop_room(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
+    """The passport crop around the head must lie inside the frame. Value: the share of the
+    crop's height that falls outside the frame (0 when it fits)."""
+    if not a.single_face or a.head is None:
+        return unknown("crop_room", "ratio", 0.0)
+    left, top, right, bottom = passport_crop_rect(a.head, s.capture)
+    crop_h = bottom - top
+    outside = max(0.0, -top, -left, right - a.width_px, bottom - a.height_px) / crop_h
+    if -top >= max(-left, right - a.width_px, bottom - a.height_px):
+        failed = ("Kepala terlalu tinggi di gambar: turunkan kamera atau duduk lebih rendah",
+                  "Head too high in the frame: lower the camera or sit lower")
+    elif bottom > a.height_px:
+        failed = ("Kepala terlalu rendah di gambar: duduk tegak atau naikkan kamera",
+                  "Head too low in the frame: sit up straight or raise the camera")
     else:
-        side_id, side_en = ("kiri", "left") if offset < 0 else ("kanan", "right")
-        msg_id = f"Wajah tidak di tengah (terlalu ke {side_id} pada gambar): geser ke tengah"
-        msg_en = f"Face off-centre (too far {side_en} in the image): move to the centre"
-    return RequirementResult(
-        requirement="face_centred", outcome=Outcome.PASS if ok else Outcome.FAIL, value=offset,
-        unit="ratio", score=score_at_most(abs(offset), threshold), threshold=threshold,
-        message_id=msg_id, message_en=msg_en)
+        failed = ("Terlalu dekat ke tepi gambar: mundur sedikit atau geser ke tengah",
+                  "Too close to the edge of the frame: step back a little or move to the centre")
+    ok = outside <= 0.0
+    return judged("crop_room", ok, outside, "ratio",
+                  100.0 if ok else max(0.0, 50.0 - 100.0 * outside), 0.0,
+                  ("Ada cukup ruang untuk foto paspor", "Room for the passport crop"), failed)

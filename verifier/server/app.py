@@ -18,6 +18,7 @@ from verifier.api.v1 import capture_pb2, capture_pb2_grpc, precheck_pb2, prechec
 from verifier.cases.store import CaseStore
 from verifier.config import Config
 from verifier.errors import ModelIntegrityError
+from verifier.face.matching import face_matcher
 from verifier.models import load_models
 from verifier.server.capture_servicer import CaptureServicer
 from verifier.server.precheck_servicer import PrecheckServicer
@@ -66,6 +67,12 @@ class VerifierServer:
     async def load_models(self) -> None:
         """Verify and load every model; raises ModelIntegrityError (health stays NOT_SERVING)."""
         models = await self.runtime.run(load_models, self.config.models_registry)
+        try:
+            # Thresholds calibrated on another model file, or an operating point that was
+            # never calibrated, must stop start-up rather than fail at each verdict.
+            face_matcher(models, self.config.face)
+        except ValueError as exc:
+            raise ModelIntegrityError(str(exc)) from None
         self.runtime.set_models(models)
         await self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info("models loaded; SERVING")

@@ -10,10 +10,10 @@ import grpc
 
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.counter_session import MessageOutcome
-from verifier.errors import InvalidInput, MalformedMessage
+from verifier.errors import InvalidInput, MalformedMessage, NotReady
 from verifier.server import convert
 from verifier.server.runtime import Runtime
-from verifier.server.status import to_rpc_status
+from verifier.server.status import abort, to_rpc_status
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,8 @@ def _replies(sid: str, o: MessageOutcome) -> list[capture_pb2.VerifierMessage]:
     if o.assessment is not None:
         out.append(msg(guidance=convert.guidance_to_pb(o.sequence, o.assessment)))
     if o.capture_accepted:
-        out.append(msg(capture_accepted=capture_pb2.CaptureAccepted(sequence=o.sequence)))
+        out.append(msg(capture_accepted=capture_pb2.CaptureAccepted(
+            sequence=o.sequence, photo_jpeg=o.photo_jpeg or b"")))
     if o.item is not None:
         out.append(msg(item_result=convert.item_result_to_pb(o.sequence, o.item)))
     if o.verdict is not None:
@@ -67,6 +68,11 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
             sid, seq = message.client_session_id, message.sequence
             try:
                 outcome = await self._handle(message)
+            except NotReady as exc:
+                # End the stream rather than answer message by message: later messages must
+                # not be committed while this one waits, or the case would have a gap.
+                await abort(context, exc)
+                return
             except Exception as exc:  # noqa: BLE001 - one bad message must not end the stream
                 yield _error(sid, seq, exc)
                 continue

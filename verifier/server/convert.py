@@ -41,6 +41,7 @@ def application_from_pb(app: types_pb2.ApplicationData) -> dict[str, Any]:
         "sex": enum_name(types_pb2.Sex, app.sex, "application.sex", "SEX_"),
         "passport_type": enum_name(types_pb2.PassportType, app.passport_type,
                                    "application.passport_type", "PASSPORT_TYPE_"),
+        "parents_consent": app.parents_consent,
     }
 
 

@@ -18,11 +18,11 @@ class PrecheckServicer(precheck_pb2_grpc.PrecheckServiceServicer):
         self.runtime = runtime
 
     async def _check(self, request: precheck_pb2.PhotoRequest) -> precheck_pb2.PhotoReport:
-        # Both profiles share the framing checks until the photo-requirements engine lands.
-        convert.enum_name(precheck_pb2.Profile, request.profile, "profile", "PROFILE_")
+        name = convert.enum_name(precheck_pb2.Profile, request.profile, "profile", "PROFILE_")
+        profile = (name or "UPLOAD").lower()  # UNSPECIFIED means UPLOAD
         models = self.runtime.loaded_models()
         assessment = await self.runtime.run(precheck_photo, request.image, models,
-                                            self.runtime.config)
+                                            self.runtime.config, profile)
         return convert.photo_report_to_pb(request.photo_id, assessment)
 
     @unary_errors

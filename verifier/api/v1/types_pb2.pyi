@@ -29,6 +29,7 @@ class DocumentKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DOCUMENT_KIND_BUKU_NIKAH: _ClassVar[DocumentKind]
     DOCUMENT_KIND_KARTU_KELUARGA: _ClassVar[DocumentKind]
     DOCUMENT_KIND_OLD_PASSPORT: _ClassVar[DocumentKind]
+    DOCUMENT_KIND_UPLOADED_PHOTO: _ClassVar[DocumentKind]
 
 class FingerPosition(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -77,6 +78,7 @@ DOCUMENT_KIND_IJAZAH: DocumentKind
 DOCUMENT_KIND_BUKU_NIKAH: DocumentKind
 DOCUMENT_KIND_KARTU_KELUARGA: DocumentKind
 DOCUMENT_KIND_OLD_PASSPORT: DocumentKind
+DOCUMENT_KIND_UPLOADED_PHOTO: DocumentKind
 FINGER_POSITION_UNSPECIFIED: FingerPosition
 FINGER_POSITION_RIGHT_THUMB: FingerPosition
 FINGER_POSITION_RIGHT_INDEX: FingerPosition
@@ -112,20 +114,22 @@ class Date(_message.Message):
     def __init__(self, year: _Optional[int] = ..., month: _Optional[int] = ..., day: _Optional[int] = ...) -> None: ...
 
 class ApplicationData(_message.Message):
-    __slots__ = ("full_name", "nik", "date_of_birth", "place_of_birth", "sex", "passport_type")
+    __slots__ = ("full_name", "nik", "date_of_birth", "place_of_birth", "sex", "passport_type", "parents_consent")
     FULL_NAME_FIELD_NUMBER: _ClassVar[int]
     NIK_FIELD_NUMBER: _ClassVar[int]
     DATE_OF_BIRTH_FIELD_NUMBER: _ClassVar[int]
     PLACE_OF_BIRTH_FIELD_NUMBER: _ClassVar[int]
     SEX_FIELD_NUMBER: _ClassVar[int]
     PASSPORT_TYPE_FIELD_NUMBER: _ClassVar[int]
+    PARENTS_CONSENT_FIELD_NUMBER: _ClassVar[int]
     full_name: str
     nik: str
     date_of_birth: Date
     place_of_birth: str
     sex: Sex
     passport_type: PassportType
-    def __init__(self, full_name: _Optional[str] = ..., nik: _Optional[str] = ..., date_of_birth: _Optional[_Union[Date, _Mapping]] = ..., place_of_birth: _Optional[str] = ..., sex: _Optional[_Union[Sex, str]] = ..., passport_type: _Optional[_Union[PassportType, str]] = ...) -> None: ...
+    parents_consent: bool
+    def __init__(self, full_name: _Optional[str] = ..., nik: _Optional[str] = ..., date_of_birth: _Optional[_Union[Date, _Mapping]] = ..., place_of_birth: _Optional[str] = ..., sex: _Optional[_Union[Sex, str]] = ..., passport_type: _Optional[_Union[PassportType, str]] = ..., parents_consent: _Optional[bool] = ...) -> None: ...
 
 class RequirementResult(_message.Message):
     __slots__ = ("requirement", "outcome", "value", "unit", "score", "threshold", "message_id", "message_en")

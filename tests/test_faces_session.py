@@ -1,0 +1,125 @@
+"""Face results in real counter sessions over gRPC: live capture vs the KTP and old-passport
+photos, and duplicate-identity search against enrolled (approved) cases."""
+
+from __future__ import annotations
+
+import uuid
+
+import grpc
+import numpy as np
+import pytest
+
+from tests.harness import InProcessVerifier
+from tests.images import encode
+from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from verifier.errors import SessionStateError
+from verifier.face.case import enrol_case
+from verifier.face.document_faces import find_face
+from verifier.face.gallery import gallery_for
+from verifier.gallery import Enrolment
+from verifier.synthetic.frames import astronaut, framed_face
+from verifier.synthetic.recapture import Degradation, recapture
+
+pytestmark = pytest.mark.slow
+
+LIVE = encode(framed_face())
+CARD = encode(recapture(astronaut()[0:330, 70:370], seed=3,
+                        degradation=Degradation(card_width_px=1000, tilt_deg=3, glare=0.1,
+                                                pattern_opacity=0.15, jpeg_quality=85)).rgb)
+
+
+def cameraman() -> np.ndarray:
+    import skimage.data
+
+    return np.ascontiguousarray(np.stack([skimage.data.camera()] * 3, axis=-1))
+
+
+def session(address: str, nik: str, documents: list[tuple[int, bytes]], steady: int
+            ) -> types_pb2.Verdict:
+    sid, seq = str(uuid.uuid4()), 0
+
+    def msg(**payload: object) -> capture_pb2.StationMessage:
+        nonlocal seq
+        seq += 1
+        return capture_pb2.StationMessage(client_session_id=sid, sequence=seq,
+                                          **payload)  # type: ignore[arg-type]
+
+    msgs = [msg(start=capture_pb2.SessionStart(
+        station_id="loket-1", officer_id="petugas-7",
+        application=types_pb2.ApplicationData(full_name="EILEEN", nik=nik)))]
+    msgs += [msg(frame=capture_pb2.CameraFrame(jpeg=LIVE)) for _ in range(steady)]
+    msgs += [msg(document=capture_pb2.DocumentImage(kind=kind, image=data))
+             for kind, data in documents]
+    msgs.append(msg(finish=capture_pb2.Finish()))
+    with grpc.insecure_channel(address) as ch:
+        replies = list(capture_pb2_grpc.CaptureServiceStub(ch).Session(iter(msgs), timeout=120))
+    (verdict,) = [r.verdict for r in replies if r.WhichOneof("payload") == "verdict"]
+    return verdict
+
+
+def face_flags(verdict: types_pb2.Verdict) -> dict[str, types_pb2.Flag]:
+    return {f.rule_id: f for f in verdict.flags if f.rule_id.startswith("face.")}
+
+
+def matches(verdict: types_pb2.Verdict) -> dict[str, types_pb2.MatchResult]:
+    return {m.reference: m for m in verdict.matches if m.modality == "face"}
+
+
+def test_live_face_against_documents_and_earlier_applicants(verifier: InProcessVerifier) -> None:
+    steady = verifier.config.photo.capture.steady_frames
+    # 1. The applicant's own KTP (printed, recaptured) and old passport photo: both match.
+    genuine = session(verifier.address, "1707014508900001",
+                      [(types_pb2.DOCUMENT_KIND_KTP, CARD),
+                       (types_pb2.DOCUMENT_KIND_OLD_PASSPORT, encode(framed_face(0.35)))],
+                      steady)
+    found = matches(genuine)
+    assert set(found) == {"ktp_photo", "old_passport_photo"}
+    for m in found.values():
+        assert m.match and m.probe == "live_capture" and m.score >= m.threshold
+        assert m.operating_point == "FMR=1e-3"
+        assert m.model.startswith("face_recognition_resnet@55533b28a958")
+    assert not face_flags(genuine)
+
+    # 2. Someone else's KTP photo (the cameraman).
+    impostor = session(verifier.address, "1707010101900002",
+                       [(types_pb2.DOCUMENT_KIND_KTP, encode(cameraman()))], steady)
+    assert not matches(impostor)["ktp_photo"].match
+    flag = face_flags(impostor)["face.mismatch_ktp_photo"]
+    assert flag.severity == types_pb2.SEVERITY_REVIEW
+    assert impostor.decision in (types_pb2.DECISION_REVIEW, types_pb2.DECISION_FAIL)
+    ev = dict(flag.evidence)
+    case_id = impostor.case_id
+    # Both face crops are named: the accepted frame and the document, with the face box.
+    assert ev["probe_crop"].startswith(f"case:{case_id}/message:{1 + steady}/box:")
+    assert ev["reference_crop"].startswith(f"case:{case_id}/message:{2 + steady}/box:")
+    assert float(ev["distance"]) > 1 - float(ev["threshold"])
+    assert "tidak cocok" in flag.message_id and "does not match" in flag.message_en
+
+    # 3. The first applicant is approved and enrolled; the same face returns under another NIK.
+    models = verifier.server.runtime.models
+    enrolment = enrol_case(genuine.case_id, verifier.store, models, verifier.config)
+    assert enrolment == Enrolment(genuine.case_id, "1707014508900001", "face")
+    again = session(verifier.address, "1707014508900099", [], steady)
+    dup = face_flags(again)["face.duplicate_identity"]
+    assert dup.severity == types_pb2.SEVERITY_REVIEW
+    assert dup.evidence["other_nik"] == "1707014508900001"
+    assert matches(again)[f"gallery:{genuine.case_id}"].match
+
+    # 4. A NIK enrolled with a different face (the cameraman's) comes back with this face.
+    other = find_face(cameraman(), models, verifier.config.face)
+    gallery_for(verifier.store.engine).enrol(
+        Enrolment("earlier-case", "1707015555550005", "face"), other.template.embedding)
+    taken = session(verifier.address, "1707015555550005", [], steady)
+    assert "face.nik_face_mismatch" in face_flags(taken)
+    assert "face.duplicate_identity" in face_flags(taken)  # still the first applicant's face
+    assert not matches(taken)["gallery:earlier-case"].match
+
+    # The same NIK and the same face (a renewal) raises nothing.
+    renewal = session(verifier.address, "1707014508900001", [], steady)
+    assert not face_flags(renewal)
+    assert matches(renewal)[f"gallery:{genuine.case_id}"].match
+
+    # Enrolment needs an accepted capture.
+    bare, _ = verifier.store.start_session("no-frames", 1, "loket-1", "petugas-7", {"nik": "1"})
+    with pytest.raises(SessionStateError, match="no accepted live capture"):
+        enrol_case(bare.case_id, verifier.store, models, verifier.config)

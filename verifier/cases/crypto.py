@@ -1,0 +1,152 @@
+"""AES-256-GCM encryption at rest for evidence images, templates and personal data.
+
+A sealed value is `LVE1 | len(key id) | key id | 12-byte nonce | ciphertext+tag`. The key id
+inside each value lets old rows stay readable while `verifier keys rotate` re-encrypts them
+under the newest key. The associated data binds each value to its row and column, so a
+ciphertext copied onto another case does not decrypt.
+
+Keys come from a key file (one `key_id base64` line per key, the last line active) or from
+the configuration (`"key_id:base64"` strings, the last active).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from verifier.errors import VerifierError
+
+MAGIC = b"LVE1"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+_KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class EvidenceKeyError(VerifierError):
+    """A key is missing, malformed or does not open a stored value."""
+
+    reason = "EVIDENCE_KEY"
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    keys: dict[str, bytes]  # key id -> 32-byte key
+    active_id: str
+
+    def __post_init__(self) -> None:
+        if self.active_id not in self.keys:
+            raise EvidenceKeyError(f"active key {self.active_id!r} is not in the key ring")
+        for key_id, key in self.keys.items():
+            if not _KEY_ID.match(key_id):
+                raise EvidenceKeyError(f"key id {key_id!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+            if len(key) != KEY_BYTES:
+                raise EvidenceKeyError(f"key {key_id!r} has {len(key)} bytes, "
+                                       f"AES-256 needs {KEY_BYTES}")
+
+    def seal(self, plaintext: bytes, context: str) -> bytes:
+        key_id = self.active_id.encode()
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        sealed = AESGCM(self.keys[self.active_id]).encrypt(nonce, plaintext, context.encode())
+        return MAGIC + bytes([len(key_id)]) + key_id + nonce + sealed
+
+    def open(self, blob: bytes, context: str) -> bytes:
+        key_id = sealed_key_id(blob)
+        key = self.keys.get(key_id)
+        if key is None:
+            raise EvidenceKeyError(f"stored value is sealed with key {key_id!r}, "
+                                   "which is not in the key ring")
+        start = len(MAGIC) + 1 + len(key_id)
+        nonce, sealed = blob[start:start + NONCE_BYTES], blob[start + NONCE_BYTES:]
+        try:
+            return AESGCM(key).decrypt(nonce, sealed, context.encode())
+        except InvalidTag:
+            raise EvidenceKeyError(f"stored value for {context.split(':')[0]} failed "
+                                   "authentication (altered, or moved from another row)") from None
+
+    def seal_text(self, text: str, context: str) -> str:
+        return base64.b64encode(self.seal(text.encode(), context)).decode("ascii")
+
+    def open_text(self, stored: str, context: str) -> str:
+        return self.open(base64.b64decode(stored), context).decode()
+
+
+def sealed_key_id(blob: bytes) -> str:
+    if blob[:len(MAGIC)] != MAGIC or len(blob) < len(MAGIC) + 1:
+        raise EvidenceKeyError("stored value is not sealed evidence (no LVE1 header)")
+    n = blob[len(MAGIC)]
+    return blob[len(MAGIC) + 1:len(MAGIC) + 1 + n].decode("ascii", "replace")
+
+
+def sealed_text_key_id(stored: str) -> str:
+    # 96 base64 characters are 72 bytes: the longest header (4 + 1 + 64 + nonce) fits.
+    return sealed_key_id(base64.b64decode(stored[:96]))
+
+
+def new_key_id() -> str:
+    return "k" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S") + secrets.token_hex(2)
+
+
+def _parse_line(text: str, sep: str | None, where: str) -> tuple[str, bytes]:
+    parts = text.split(sep, 1) if sep else text.split(None, 1)
+    if len(parts) != 2:
+        raise EvidenceKeyError(f"{where}: expected 'key_id{sep or ' '}base64-key'")
+    try:
+        key = base64.b64decode(parts[1].strip(), validate=True)
+    except ValueError:
+        raise EvidenceKeyError(f"{where}: key is not base64") from None
+    return parts[0].strip(), key
+
+
+def ring_from_lines(lines: list[tuple[str, bytes]], where: str) -> KeyRing:
+    if not lines:
+        raise EvidenceKeyError(f"{where} holds no key")
+    return KeyRing(keys=dict(lines), active_id=lines[-1][0])
+
+
+def load_key_file(path: Path) -> KeyRing:
+    try:
+        text = path.read_text(encoding="ascii")
+    except FileNotFoundError:
+        raise EvidenceKeyError(f"key file {path} does not exist (create one with "
+                               "`verifier keys init --key-file PATH`)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise EvidenceKeyError(f"key file {path} is unreadable: {exc}") from None
+    lines = [_parse_line(line, None, f"{path}:{n}")
+             for n, line in enumerate(text.splitlines(), 1)
+             if line.strip() and not line.lstrip().startswith("#")]
+    return ring_from_lines(lines, str(path))
+
+
+def ring_from_config(entries: tuple[str, ...]) -> KeyRing:
+    return ring_from_lines([_parse_line(e, ":", f"[cases].keys[{i}]")
+                            for i, e in enumerate(entries)], "[cases].keys")
+
+
+def write_key_file(path: Path, ring: KeyRing) -> None:
+    """Atomically, readable by the owner only, the active key last."""
+    order = [k for k in ring.keys if k != ring.active_id] + [ring.active_id]
+    text = "# verifier evidence keys: key_id base64(32 bytes); the last line is active\n" + "".join(
+        f"{k} {base64.b64encode(ring.keys[k]).decode()}\n" for k in order)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+
+
+def generate_ring(existing: KeyRing | None = None) -> KeyRing:
+    """`existing` plus a new active key."""
+    key_id = new_key_id()
+    keys = dict(existing.keys) if existing else {}
+    keys[key_id] = secrets.token_bytes(KEY_BYTES)
+    return KeyRing(keys=keys, active_id=key_id)

@@ -1,0 +1,106 @@
+"""`verifier keys`: create the evidence key file, rotate it (re-encrypting everything), or
+re-encrypt under the newest configured key."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from verifier.commands.common import add_json_option, config_from
+from verifier.config import Config
+from verifier.jsonout import write_json
+
+
+def _key_file(args: argparse.Namespace, config: Config) -> Path:
+    from verifier.cases.store import default_key_file
+
+    if args.key_file:
+        return Path(args.key_file)
+    if config.cases.key_file:
+        return Path(config.cases.key_file)
+    if config.cases.keys:
+        raise ValueError("the keys are inline in the configuration ([cases].keys): add a new "
+                         "key there (last = active) and run `verifier keys reencrypt`")
+    path = default_key_file(config.store.url)
+    if path is None:
+        raise ValueError("no key file configured: pass --key-file or set [cases].key_file")
+    return path
+
+
+def _init(args: argparse.Namespace) -> int:
+    from verifier.cases.crypto import generate_ring, write_key_file
+
+    path = Path(args.key_file)
+    if path.exists():
+        raise ValueError(f"{path} already exists; use `verifier keys rotate` to replace keys")
+    ring = generate_ring()
+    write_key_file(path, ring)
+    print(f"created {path} with key {ring.active_id} (mode 0600; back it up apart from the "
+          "database: without it the evidence cannot be read)", file=sys.stderr)
+    write_json(args.json, {"key_file": str(path), "active_key": ring.active_id})
+    return 0
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    from verifier.cases.crypto import KeyRing, generate_ring, load_key_file, write_key_file
+    from verifier.cases.store import CaseStore
+
+    config = config_from(args)
+    path = _key_file(args, config)
+    old = load_key_file(path)
+    ring = generate_ring(old)
+    # The file holds old and new keys while values are re-sealed: an interrupted rotation
+    # leaves every value readable, and running it again finishes the job.
+    write_key_file(path, ring)
+    changed = CaseStore(config.store.url, ring).reencrypt(ring)
+    retired = [] if args.keep_old else [k for k in ring.keys if k != ring.active_id]
+    if retired:
+        write_key_file(path, KeyRing({ring.active_id: ring.keys[ring.active_id]},
+                                     ring.active_id))
+    print(f"new active key {ring.active_id}; {changed} values re-encrypted; "
+          f"retired {len(retired)} old key(s)", file=sys.stderr)
+    write_json(args.json, {"key_file": str(path), "active_key": ring.active_id,
+                           "reencrypted_values": changed, "retired_keys": retired})
+    return 0
+
+
+def _reencrypt(args: argparse.Namespace) -> int:
+    from verifier.cases.store import open_store
+
+    store = open_store(config_from(args))
+    changed = store.reencrypt(store.keys)
+    print(f"{changed} values re-encrypted under {store.keys.active_id}", file=sys.stderr)
+    write_json(args.json, {"active_key": store.keys.active_id, "reencrypted_values": changed})
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("keys", help="evidence encryption keys (AES-256-GCM)",
+                       description="Evidence images, templates and personal data are sealed "
+                       "with AES-256-GCM; these commands manage the keys.")
+    actions = p.add_subparsers(dest="keys_command", required=True, metavar="ACTION")
+    init = actions.add_parser("init", help="create a new key file",
+                              description="Create a key file with one new random key.")
+    init.add_argument("--key-file", required=True, metavar="PATH", help="file to create")
+    init.set_defaults(func=_init)
+    rotate = actions.add_parser(
+        "rotate", help="add a new key, re-encrypt everything with it, retire the old keys",
+        description="Add a new active key to the key file, re-encrypt every stored value "
+        "with it, then remove the old keys from the file (unless --keep-old).")
+    rotate.add_argument("--key-file", metavar="PATH",
+                        help="key file (default: [cases].key_file, or <database>.key)")
+    rotate.add_argument("--keep-old", action="store_true",
+                        help="keep the old keys in the file (e.g. for backups sealed with them)")
+    rotate.set_defaults(func=_rotate)
+    reencrypt = actions.add_parser(
+        "reencrypt", help="re-encrypt every value not sealed with the active key",
+        description="Re-encrypt every stored value not sealed with the configured active "
+        "key (the last one); the old keys must still be configured.")
+    reencrypt.set_defaults(func=_reencrypt)
+    for action in (init, rotate, reencrypt):
+        add_json_option(action)
+    for action in (rotate, reencrypt):
+        action.add_argument("--db", metavar="URL|PATH",
+                            help="case store: SQLAlchemy URL or SQLite file path "
+                            "(default from config)")

@@ -1,0 +1,327 @@
+"""Reading a rectified e-KTP card, field by field.
+
+Labels are found by fuzzy matching ("Tempat/Tgi Lahir" is still the birth place and date);
+the value is what follows the label's colon on the same line. Fields with a known alphabet
+are read again alone: the NIK with digits only, dates and RT/RW with digits and separators.
+Enumerations snap to their allowed values; places snap to the Bengkulu gazetteer when the
+match is unambiguous.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from verifier.documents import vocabulary as vocab
+from verifier.documents.labels import LabelledValue, labelled_values
+from verifier.documents.layout import KTP_PORTRAIT_BOX, box_px
+from verifier.documents.nik import NikInfo, decode_nik
+from verifier.documents.normalise import (clean_upper, digits_only, parse_dmy, similarity,
+                                          snap, snap_leading, squash)
+from verifier.documents.ocr import (OcrLine, OcrWord, flatten_background, read_lines,
+                                    read_single_line)
+from verifier.documents.regions import (PROVINCES, REGENCIES, bengkulu_gazetteer,
+                                        regency_card_name)
+from verifier.item_analysis import ReadField
+
+KTP_FIELDS = ("provinsi", "kabupaten_kota", "nik", "nama", "tempat_lahir", "tanggal_lahir",
+              "jenis_kelamin", "golongan_darah", "alamat", "rt_rw", "kelurahan_desa",
+              "kecamatan", "agama", "status_perkawinan", "pekerjaan", "kewarganegaraan",
+              "berlaku_hingga")
+
+# Label as printed -> the field (or field pair) its value fills.
+_LABELS = {"NIK": "nik", "Nama": "nama", "Tempat/Tgl Lahir": "tempat_tanggal_lahir",
+           "Jenis Kelamin": "jenis_kelamin", "Alamat": "alamat", "RT/RW": "rt_rw",
+           "Kel/Desa": "kelurahan_desa", "Kecamatan": "kecamatan", "Agama": "agama",
+           "Status Perkawinan": "status_perkawinan", "Pekerjaan": "pekerjaan",
+           "Kewarganegaraan": "kewarganegaraan", "Berlaku Hingga": "berlaku_hingga"}
+# Tesseract reads the card's 21 px print best at about twice that height.
+_OCR_SCALE = 2.0
+# The photo column (portrait, issuing place and date, signature) carries no labelled text.
+_PHOTO_COLUMN = (KTP_PORTRAIT_BOX[0] - 0.01, 0.2, 1.0, 1.0)
+# Share of the width blanked at the card's edges (see `ocr_image`).
+_EDGE_MARGIN = 0.015
+# Confidence when the field-restricted re-read and the page read agree, and the share of the
+# page read's kept when they disagree.
+_AGREEMENT_CONFIDENCE = 0.9
+_DISAGREEMENT_FACTOR = 0.6
+_PROVINCE_NAMES = tuple(PROVINCES.values())
+_REGENCY_CARD_NAMES = tuple(n for n in (regency_card_name(c) for c in REGENCIES) if n)
+
+
+@dataclass(frozen=True)
+class KtpReading:
+    fields: tuple[ReadField, ...]
+    nik: NikInfo | None
+    nik_agreement: dict[str, bool]  # "birth_date" / "sex" / "province" / "regency" -> agree
+    lines_read: int
+
+    def value(self, name: str) -> str | None:
+        return next((f.value for f in self.fields if f.name == name), None)
+
+
+def _reread(grey: np.ndarray, value: LabelledValue, whitelist: str) -> tuple[str, float]:
+    """The value's words read again alone, restricted to `whitelist`, and a confidence: two
+    differently configured reads agreeing on the digits is strong evidence even where the page
+    read alone was unsure (spaced NIK digits are); disagreeing, it is doubt."""
+    box = value.box_px()
+    if box is None:
+        return "", 0.0
+    left, top, right, bottom = box
+    pad = max(4, (bottom - top) // 3)
+    crop = grey[max(0, top - pad):bottom + pad, max(0, left - 6):right + 6]
+    if crop.size == 0:
+        return "", 0.0
+    text = read_single_line(crop, whitelist)
+    agree = digits_only(text) == digits_only(value.text)
+    if agree:
+        return text, max(value.confidence, _AGREEMENT_CONFIDENCE)
+    return text, value.confidence * _DISAGREEMENT_FACTOR
+
+
+def _field(name: str, value: str, raw: str, confidence: float) -> ReadField:
+    return ReadField(name=name, value=value, raw_text=raw,
+                     confidence=round(max(0.0, min(1.0, confidence)), 3))
+
+
+def _snapped_field(name: str, raw: LabelledValue | None, allowed: tuple[str, ...],
+                   min_score: float = 0.6) -> ReadField | None:
+    if raw is None or not raw.words:
+        return None
+    text = clean_upper(raw.text)
+    snapped = snap_leading(text, allowed, min_score=min_score)
+    if snapped is None:
+        return _field(name, text, raw.text, raw.confidence * 0.5)
+    return _field(name, snapped.value, raw.text, raw.confidence * snapped.score)
+
+
+def _place_field(name: str, raw: LabelledValue | None, places: tuple[str, ...]) -> ReadField | None:
+    """A place name, corrected to the gazetteer only when one name is clearly closest."""
+    if raw is None or not raw.words:
+        return None
+    text = clean_upper(raw.text)
+    snapped = snap(text, places, min_score=0.8, margin=0.08) if places else None
+    if snapped is None:
+        return _field(name, text, raw.text, raw.confidence * (0.6 if places else 1.0))
+    return _field(name, snapped.value, raw.text, raw.confidence * snapped.score)
+
+
+def _split_jenis_kelamin(value: LabelledValue) -> tuple[LabelledValue, LabelledValue | None]:
+    """"PEREMPUAN Gol. Darah : B" -> sex words, blood-type words (colon included)."""
+    words = list(value.words)
+    for i, w in enumerate(words):
+        if similarity(squash(w.text), "GOL") >= 0.6 or similarity(squash(w.text), "DARAH") >= 0.7:
+            rest = words[i + 1:]
+            if rest and similarity(squash(rest[0].text), "DARAH") >= 0.6:
+                rest = rest[1:]
+            return LabelledValue(tuple(words[:i])), LabelledValue(tuple(rest))
+    return value, None
+
+
+def _blood_type(raw: LabelledValue | None) -> ReadField | None:
+    """The value after "Gol. Darah"; a lone dash (unknown) is easily taken for the colon."""
+    if raw is None:
+        return None
+    text = "".join(raw.text.upper().split()).lstrip(":;").replace("0", "O").replace("8", "B")
+    conf = raw.confidence if raw.words else 0.5
+    if text in vocab.BLOOD_TYPES:
+        return _field("golongan_darah", text, raw.text, conf)
+    if not text or set(text) <= set(":;-—_~."):
+        return _field("golongan_darah", "-", raw.text, conf * 0.8)
+    snapped = snap(text.strip(":;-—_~."), vocab.BLOOD_TYPES, min_score=0.5)
+    value = snapped.value if snapped else text
+    return _field("golongan_darah", value, raw.text, conf * 0.5)
+
+
+def _date_field(name: str, raw_text: str, reread: tuple[str, float], confidence: float
+                ) -> ReadField | None:
+    for text, conf in (reread, (raw_text, confidence)):
+        date = parse_dmy(text)
+        if date is not None:
+            return _field(name, date.isoformat(), text, conf)
+    if not raw_text:
+        return None
+    return _field(name, clean_upper(raw_text), raw_text, 0.0)
+
+
+def _header(lines: list[OcrLine]) -> tuple[ReadField | None, ReadField | None]:
+    """PROVINSI <name> on the first line, KABUPATEN <name> or KOTA <name> on the second."""
+    for i, line in enumerate(lines[:4]):
+        if similarity(squash(line.words[0].text), "PROVINSI") < 0.7:
+            continue
+        conf = min(w.confidence for w in line.words)
+        name = clean_upper(" ".join(w.text for w in line.words[1:]))
+        province = snap(name, _PROVINCE_NAMES, min_score=0.75, margin=0.05)
+        provinsi = _field("provinsi", province.value if province else name, line.text,
+                          conf * (province.score if province else 0.6))
+        kab = None
+        if i + 1 < len(lines):
+            nxt = lines[i + 1]
+            text = clean_upper(nxt.text)
+            snapped = snap(text, _REGENCY_CARD_NAMES, min_score=0.8, margin=0.05)
+            kab = _field("kabupaten_kota", snapped.value if snapped else text, nxt.text,
+                         min(w.confidence for w in nxt.words) * (snapped.score if snapped else 0.6))
+        return provinsi, kab
+    return None, None
+
+
+def _regency_places(kabupaten: str | None) -> tuple[tuple[str, ...], dict[str, tuple[str, ...]]]:
+    """(kecamatan names, kecamatan -> kelurahan) of the card's regency, when in the gazetteer."""
+    gazetteer = bengkulu_gazetteer()
+    key = (kabupaten or "").removeprefix("KABUPATEN ").strip()
+    regency = gazetteer.get(key)
+    if regency is None:
+        return (), {}
+    return tuple(regency), regency
+
+
+def _nik_agreement(info: NikInfo, fields: dict[str, ReadField]) -> dict[str, bool]:
+    agreement: dict[str, bool] = {}
+    if info.birth_date and "tanggal_lahir" in fields:
+        agreement["birth_date"] = fields["tanggal_lahir"].value == info.birth_date.isoformat()
+    if info.sex and "jenis_kelamin" in fields:
+        agreement["sex"] = fields["jenis_kelamin"].value == (
+            "LAKI-LAKI" if info.sex == "MALE" else "PEREMPUAN")
+    if info.province_name and "provinsi" in fields:
+        agreement["province"] = fields["provinsi"].value == info.province_name
+    if info.regency_name and "kabupaten_kota" in fields:
+        agreement["regency"] = fields["kabupaten_kota"].value == regency_card_name(
+            info.regency_code)
+    return agreement
+
+
+def ocr_image(card_rgb: np.ndarray) -> np.ndarray:
+    """The grey image Tesseract reads: background flattened, photo column blanked, enlarged."""
+    grey = flatten_background(card_rgb)
+    h, w = grey.shape
+    x0, y0, x1, y1 = box_px(_PHOTO_COLUMN, (w, h))
+    grey[y0:y1, x0:x1] = 255
+    # The card's edge survives rectification as a thin line that OCR reads as "|".
+    m = round(_EDGE_MARGIN * w)
+    grey[:m], grey[-m:], grey[:, :m], grey[:, -m:] = 255, 255, 255, 255
+    return cv2.resize(grey, None, fx=_OCR_SCALE, fy=_OCR_SCALE, interpolation=cv2.INTER_CUBIC)
+
+
+def read_ktp(card_rgb: np.ndarray) -> KtpReading:
+    """Read a card already rectified to `layout.KTP_SIZE_PX`."""
+    grey = ocr_image(card_rgb)
+    lines = [line for line in read_lines(grey, psm=6) if line.words]
+    values = labelled_values(lines, _LABELS)
+    fields: dict[str, ReadField] = {}
+
+    provinsi, kab = _header(lines)
+    for f in (provinsi, kab):
+        if f is not None:
+            fields[f.name] = f
+
+    nik_raw = values.get("nik")
+    if nik_raw is not None:
+        reread, conf = _reread(grey, nik_raw, "0123456789")
+        candidates = [(digits_only(reread), conf), (digits_only(nik_raw.text), nik_raw.confidence)]
+        # The first read that is a valid NIK, else the first of the right length.
+        digits, conf = next(((d, c) for d, c in candidates if decode_nik(d).valid),
+                            next(((d, c) for d, c in candidates if len(d) == 16),
+                                 candidates[0]))
+        info = decode_nik(digits)
+        fields["nik"] = _field("nik", digits, nik_raw.text, conf * (1.0 if info.valid else 0.5))
+
+    if (v := values.get("nama")) is not None and v.words:
+        name = re.sub(r"[^A-Z .,'-]", "", clean_upper(v.text))
+        fields["nama"] = _field("nama", " ".join(name.split()), v.text, v.confidence)
+
+    if (v := values.get("tempat_tanggal_lahir")) is not None and v.words:
+        # "LEBONG, 17-08-1990": the place is everything before the date.
+        words = list(v.words)
+        split = next((i for i, w in enumerate(words) if sum(ch.isdigit() for ch in w.text) >= 2),
+                     len(words))
+        place_words, date_words = words[:split], words[split:]
+        if place_words:
+            place_words[-1] = OcrWord(place_words[-1].text.rstrip(",.;"),
+                                      place_words[-1].confidence, place_words[-1].box_px)
+            fields["tempat_lahir"] = _place_field("tempat_lahir", LabelledValue(tuple(place_words)),
+                                                  _birth_places())  # type: ignore[assignment]
+        date_value = LabelledValue(tuple(date_words))
+        reread = _reread(grey, date_value, "0123456789-")
+        if (f := _date_field("tanggal_lahir", date_value.text, reread,
+                             date_value.confidence)) is not None:
+            fields["tanggal_lahir"] = f
+
+    if (v := values.get("jenis_kelamin")) is not None:
+        sex, blood = _split_jenis_kelamin(v)
+        if (f := _snapped_field("jenis_kelamin", sex, vocab.SEXES)) is not None:
+            fields["jenis_kelamin"] = f
+        if (f := _blood_type(blood)) is not None:
+            fields["golongan_darah"] = f
+
+    if (v := values.get("alamat")) is not None and v.words:
+        address = clean_upper(v.text)
+        # The card abbreviates "Jalan" and "Nomor" with a full stop that OCR often drops.
+        address = re.sub(r"\bJL\b\.?\s*", "JL. ", address)
+        address = re.sub(r"\bNO\b\.?\s*", "NO. ", address)
+        address = re.sub(r"(?<=[A-Z])\.?NO\.\s*(?=\d)", " NO. ", address)
+        address = re.sub(r"\bNO\.\s*[,.;:]\s*(?=\d)", "NO. ", address).strip()
+        fields["alamat"] = _field("alamat", address, v.text, v.confidence)
+
+    if (v := values.get("rt_rw")) is not None:
+        reread, conf = _reread(grey, v, "0123456789/")
+        for text, c in ((reread, conf), (v.text, v.confidence)):
+            digits = digits_only(text)
+            if len(digits) == 6:
+                fields["rt_rw"] = _field("rt_rw", f"{digits[:3]}/{digits[3:]}", text, c)
+                break
+        else:
+            fields["rt_rw"] = _field("rt_rw", clean_upper(v.text), v.text, 0.0)
+
+    kecamatans, kelurahans = _regency_places(fields["kabupaten_kota"].value
+                                             if "kabupaten_kota" in fields else None)
+    if (f := _place_field("kecamatan", values.get("kecamatan"), kecamatans)) is not None:
+        fields["kecamatan"] = f
+    villages = kelurahans.get(fields["kecamatan"].value, ()) if "kecamatan" in fields else ()
+    if not villages:
+        villages = tuple(sorted({k for ks in kelurahans.values() for k in ks}))
+    if (f := _place_field("kelurahan_desa", values.get("kelurahan_desa"), villages)) is not None:
+        fields["kelurahan_desa"] = f
+
+    for name, allowed in (("agama", vocab.RELIGIONS),
+                          ("status_perkawinan", vocab.MARITAL_STATUSES),
+                          ("kewarganegaraan", vocab.NATIONALITIES)):
+        if (f := _snapped_field(name, values.get(name), allowed)) is not None:
+            fields[name] = f
+    if (f := _snapped_field("pekerjaan", values.get("pekerjaan"), vocab.OCCUPATIONS,
+                            min_score=0.8)) is not None:
+        fields["pekerjaan"] = f
+
+    if (v := values.get("berlaku_hingga")) is not None and v.words:
+        if similarity(squash(v.text), squash(vocab.LIFELONG)) >= 0.7:
+            fields["berlaku_hingga"] = _field("berlaku_hingga", vocab.LIFELONG, v.text,
+                                              v.confidence)
+        else:
+            reread = _reread(grey, v, "0123456789-")
+            if (f := _date_field("berlaku_hingga", v.text, reread, v.confidence)) is not None:
+                fields["berlaku_hingga"] = f
+
+    info = decode_nik(fields["nik"].value) if "nik" in fields else None
+    agreement = _nik_agreement(info, fields) if info is not None else {}
+    if info is not None and info.valid and agreement.get("birth_date") \
+            and agreement.get("sex"):
+        # 16 digits that decode to the birth date and sex read elsewhere on the card are
+        # right however unsure the OCR engine was about each digit.
+        nik = fields["nik"]
+        fields["nik"] = _field("nik", nik.value, nik.raw_text,
+                               max(nik.confidence, _AGREEMENT_CONFIDENCE))
+    ordered = tuple(fields[name] for name in KTP_FIELDS if name in fields)
+    return KtpReading(fields=ordered, nik=info, nik_agreement=agreement, lines_read=len(lines))
+
+
+@functools.cache
+def _birth_places() -> tuple[str, ...]:
+    """Regencies, cities and kecamatan of Bengkulu, as birth places are written."""
+    gazetteer = bengkulu_gazetteer()
+    names = set(REGENCIES.values()) | {"BENGKULU"}
+    for regency in gazetteer.values():
+        names.update(regency)
+    return tuple(sorted(n.removeprefix("KOTA ") for n in names))
