@@ -6,6 +6,20 @@ from pathlib import Path
 import pytest
 
 from tests.harness import InProcessVerifier
+from verifier.config import Config, load_config
+from verifier.models import LoadedModels, load_models
+
+
+@pytest.fixture(scope="session")
+def config() -> Config:
+    """The default configuration (what `verifier serve` runs with no --config)."""
+    return load_config()
+
+
+@pytest.fixture(scope="session")
+def models(config: Config) -> LoadedModels:
+    """Every registered model, verified and loaded once for the whole run."""
+    return load_models(config.models_registry)
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import cv2
 import numpy as np
 import pytest
 
-from verifier.config import Config, load_config
+from verifier.config import Config
 from verifier.face.document_faces import FoundFace, find_face
 from verifier.face.embedding import embedding_distance
 from verifier.face.matching import FaceMatcher, face_matcher
-from verifier.models import LoadedModels, load_models
+from verifier.models import LoadedModels
 from verifier.synthetic.frames import astronaut, framed_face
 from verifier.synthetic.recapture import PHOTO_BOX_PX, Degradation, card_with_photo, recapture
 
@@ -25,16 +25,6 @@ PORTRAIT = astronaut()[0:330, 70:370]  # head and shoulders, as on a KTP
 # A card photographed square-on at the counter: the face is ~75 px wide.
 SCANNED = Degradation(card_width_px=1000, tilt_deg=3, glare=0.1, pattern_opacity=0.15,
                       jpeg_quality=85)
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def models(config: Config) -> LoadedModels:
-    return load_models(config.models_registry)
 
 
 @pytest.fixture(scope="module")

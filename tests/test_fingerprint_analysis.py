@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from verifier.config import Config, FingerprintConfig, load_config
+from verifier.config import Config, FingerprintConfig
 from verifier.errors import InvalidInput
 from verifier.fingerprint.analysis import analyse_grey, load_extractor
 from verifier.fingerprint.extraction import MinutiaeExtractor
@@ -24,11 +24,6 @@ from verifier.synthetic.fingerprints import (
 )
 
 SETTINGS = FingerprintConfig()
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config()
 
 
 @pytest.fixture(scope="module")

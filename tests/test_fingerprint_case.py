@@ -11,27 +11,17 @@ from pathlib import Path
 import pytest
 
 from verifier.cases.store import CaseStore
-from verifier.config import Config, load_config
+from verifier.config import Config
 from verifier.consistency.verdict import Verdict
 from verifier.counter_session import CounterSessions
 from verifier.fingerprint.analysis import load_extractor
 from verifier.fingerprint.gallery import FingerprintGallery, finger_label
 from verifier.gallery import Enrolment
-from verifier.models import LoadedModels, load_models
+from verifier.models import LoadedModels
 from verifier.synthetic.fingerprints import encode_png, impression
 
 NIK_A = "1707010101900001"
 NIK_B = "1707014202910002"
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def models(config: Config) -> LoadedModels:
-    return load_models(config.models_registry)
 
 
 @pytest.fixture

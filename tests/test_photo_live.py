@@ -20,20 +20,10 @@ from verifier.cases.store import CaseStore
 from verifier.config import Config, load_config
 from verifier.counter_session import CounterSessions
 from verifier.imaging import decode_image, encode_jpeg
-from verifier.models import LoadedModels, load_models
+from verifier.models import LoadedModels
 from verifier.photo.assessment import assess_photo
 from verifier.synthetic import photo_variants as pv
 from verifier.synthetic.frames import BACKDROP_RGB, framed_face
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def models(config: Config) -> LoadedModels:
-    return load_models(config.models_registry)
 
 
 @pytest.fixture

@@ -8,24 +8,14 @@ import math
 import numpy as np
 import pytest
 
-from verifier.config import Config, load_config
+from verifier.config import Config
 from verifier.face.detection import DetectedFace, FaceBox
 from verifier.face.pose import estimate_head_pose
 from verifier.imaging import decode_image, encode_jpeg
-from verifier.models import LoadedModels, load_models
+from verifier.models import LoadedModels
 from verifier.photo.assessment import PhotoAssessment, assess_photo
 from verifier.photo.result import Outcome
 from verifier.synthetic import photo_variants as pv
-
-
-@pytest.fixture(scope="module")
-def config() -> Config:
-    return load_config()
-
-
-@pytest.fixture(scope="module")
-def models(config: Config) -> LoadedModels:
-    return load_models(config.models_registry)
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import csv
 from pathlib import Path
 
 from verifier.config import Config, load_config
@@ -28,3 +29,44 @@ def config_from(args: argparse.Namespace) -> Config:
 def add_json_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", metavar="PATH",
                         help="also write the result as JSON to PATH ('-' for standard output)")
+
+
+Pair = tuple[Path, Path, "bool | None"]
+
+
+def read_pairs(csv_path: Path) -> list[Pair | str]:
+    """Pairs for `match-faces --pairs` and `match-fingerprints --pairs`: a CSV with the header
+    `a,b` or `a,b,same` (1/0 labels), image paths relative to the CSV's folder. A malformed
+    line becomes an error text for that pair instead of ending the batch."""
+    try:
+        with open(csv_path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+    except UnicodeDecodeError:
+        raise ValueError(f"{csv_path} is not a UTF-8 text file") from None
+    header = [c.strip().lower() for c in rows[0]] if rows else []
+    if header not in (["a", "b"], ["a", "b", "same"]):
+        raise ValueError(f"{csv_path} must start with the header line 'a,b' or 'a,b,same'")
+    labelled = len(header) == 3
+    pairs: list[Pair | str] = []
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        cells = [c.strip() for c in row]
+        label = cells[2] if labelled and len(cells) == 3 else ""
+        if (len(cells) != len(header) or not cells[0] or not cells[1]
+                or (labelled and label not in ("0", "1"))):
+            expected = ("a,b,same (two image paths and a 0/1 label)" if labelled
+                        else "two image paths")
+            pairs.append(f"line {number}: expected {expected}, got {len(row)} column(s)")
+            continue
+        pairs.append((csv_path.parent / cells[0], csv_path.parent / cells[1],
+                      (label == "1") if labelled else None))
+    return pairs
+
+
+def check_pair_args(args: argparse.Namespace) -> None:
+    """Either two images or --pairs, as both match commands take them."""
+    if bool(args.pairs) == bool(args.images):
+        raise ValueError("give either two images A B or --pairs PAIRS.csv")
+    if args.images and len(args.images) != 2:
+        raise ValueError(f"give exactly two images, got {len(args.images)}")

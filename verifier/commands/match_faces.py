@@ -4,13 +4,13 @@ calibrated operating point (for auditors and benchmarks)."""
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from verifier.commands.common import add_json_option, config_from
+from verifier.commands.common import (add_json_option, check_pair_args, config_from,
+                                      read_pairs)
 from verifier.config import Config
 from verifier.errors import VerifierError
 from verifier.jsonout import write_json
@@ -51,26 +51,6 @@ def _stages(config: Config) -> list[str]:
     return names + (["CNN"] if config.face.cnn_fallback else [])
 
 
-def read_pairs(csv_path: Path) -> list[tuple[Path, Path] | str]:
-    """Each row as (a, b), paths relative to the CSV's folder, or an error text for the row."""
-    try:
-        with open(csv_path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise ValueError(f"{csv_path} is not a UTF-8 text file") from None
-    if not rows or [c.strip().lower() for c in rows[0]] != ["a", "b"]:
-        raise ValueError(f"{csv_path} must start with the header line 'a,b'")
-    pairs: list[tuple[Path, Path] | str] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != 2 or not row[0].strip() or not row[1].strip():
-            pairs.append(f"line {number}: expected two image paths, got {len(row)} column(s)")
-            continue
-        pairs.append((csv_path.parent / row[0].strip(), csv_path.parent / row[1].strip()))
-    return pairs
-
-
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -78,10 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from verifier.face.matching import face_matcher
     from verifier.models import load_models
 
-    if bool(args.pairs) == bool(args.images):
-        raise ValueError("give either two images A B or --pairs PAIRS.csv")
-    if args.images and len(args.images) != 2:
-        raise ValueError(f"give exactly two images, got {len(args.images)}")
+    check_pair_args(args)
     config = config_from(args)
     face = config.face
     if args.operating_point:
@@ -91,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if args.no_cnn:
         face = replace(face, cnn_fallback=False)
     config = replace(config, face=face)
-    pairs = read_pairs(args.pairs) if args.pairs else [(args.images[0], args.images[1])]
+    pairs = read_pairs(args.pairs) if args.pairs else [(args.images[0], args.images[1], None)]
     load_calibration(face.thresholds_path).point(face.operating_point)  # before the models
     models = load_models(config.models_registry)
     matcher = face_matcher(models, face)
@@ -102,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(pair, str):
             row = {"a": None, "b": None, "error": pair}
         else:
-            a, b = pair
+            a, b, _ = pair
             for path in (a, b):
                 if path not in faces:
                     faces[path] = _face(path, models, config)

@@ -10,44 +10,18 @@ CSV's folder, one JSON row per pair with `score`, `threshold`, `operating_point`
 from __future__ import annotations
 
 import argparse
-import csv
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from tqdm import tqdm
 
-from verifier.commands.common import add_json_option, config_from
+from verifier.commands.common import (add_json_option, check_pair_args, config_from,
+                                      read_pairs)
 from verifier.config import Config
 from verifier.errors import InvalidInput
 from verifier.fingerprint.matching import MODEL_NAME as MATCHER_NAME
 from verifier.jsonout import write_json
-
-
-def read_pairs(csv_path: Path) -> list[tuple[Path, Path, bool | None] | str]:
-    """Pairs from a CSV with the header `a,b` (as match-faces) or `a,b,same` (1/0 labels);
-    a malformed line becomes an error string for that pair instead of ending the batch."""
-    try:
-        with open(csv_path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise ValueError(f"{csv_path} is not a UTF-8 text file") from None
-    header = [c.strip().lower() for c in rows[0]] if rows else []
-    if header not in (["a", "b"], ["a", "b", "same"]):
-        raise ValueError(f"{csv_path} must start with the header line 'a,b' or 'a,b,same'")
-    pairs: list[tuple[Path, Path, bool | None] | str] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(c.strip() for c in row):
-            continue
-        cells = [c.strip() for c in row]
-        label = cells[2] if len(cells) == 3 else ""
-        if len(cells) != len(header) or not cells[0] or not cells[1] or label not in (
-                "", "0", "1") or (len(header) == 3 and not label):
-            pairs.append(f"line {number}: expected {','.join(header)}, got {row!r}")
-            continue
-        pairs.append((csv_path.parent / cells[0], csv_path.parent / cells[1],
-                      None if not label else label == "1"))
-    return pairs
 
 
 def _compare(pairs: list[tuple[Path, Path, bool | None] | str], ppi: int, config: Config,
@@ -119,10 +93,7 @@ def _summary(rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    if bool(args.pairs) == bool(args.images):
-        raise ValueError("give either two images A B or --pairs PAIRS.csv")
-    if args.images and len(args.images) != 2:
-        raise ValueError(f"give exactly two images, got {len(args.images)}")
+    check_pair_args(args)
     config = config_from(args)
     pairs: list[tuple[Path, Path, bool | None] | str] = (
         read_pairs(args.pairs) if args.pairs else [(args.images[0], args.images[1], None)])
