@@ -97,6 +97,10 @@ class ConsolePrinter(SessionEvents):
         for flag in verdict.flags:
             severity = types_pb2.Severity.Name(flag.severity).removeprefix("SEVERITY_")
             self.say(f"  [{severity}] {flag.rule_id}: {flag.message_id} / {flag.message_en}")
+        for m in verdict.matches:
+            decision = "cocok / match" if m.match else "TIDAK cocok / NO match"
+            self.say(f"  {m.modality} {m.probe} vs {m.reference}: {decision} "
+                     f"(score {m.score:.3f}, threshold {m.threshold:.3f} at {m.operating_point})")
 
 
 def _positive(kind: type[float] | type[int]):  # noqa: ANN202 - argparse type factory

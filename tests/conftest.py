@@ -9,6 +9,9 @@ from tests.harness import InProcessVerifier
 from verifier.config import Config, load_config
 from verifier.models import LoadedModels, load_models
 
+# The throw-away PostgreSQL server and the case_db_url fixture (SQLite and PostgreSQL).
+pytest_plugins = ("tests.postgres_server",)
+
 
 @pytest.fixture(scope="session")
 def config() -> Config:

@@ -66,8 +66,7 @@ class PostgresServer:
             shutil.rmtree(self.dir, ignore_errors=True)
 
 
-# -- pytest fixtures: import both into a test module to run it on SQLite and PostgreSQL -------
-
+# -- pytest fixtures (registered for every test module by tests/conftest.py) ---------------------
 
 
 @pytest.fixture(scope="session")

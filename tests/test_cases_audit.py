@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.postgres_server import case_db_url, postgres_server  # noqa: F401 - fixtures
 from verifier.cases.crypto import load_key_file
 from verifier.cases.store import CaseStore, keys_for
 from verifier.cli import main

@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.images import encode
-from tests.postgres_server import case_db_url, postgres_server  # noqa: F401 - fixtures
 from verifier.cases import migrate
 from verifier.cases.crypto import EvidenceKeyError, KeyRing, generate_ring
 from verifier.cases.schema import Base

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from tests.images import encode
-from tests.postgres_server import case_db_url, postgres_server  # noqa: F401 - fixtures
 from verifier.cases.crypto import generate_ring
 from verifier.cases.store import CaseStore
 from verifier.config import load_config

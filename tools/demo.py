@@ -1,8 +1,8 @@
 """`make demo`: a whole counter session on this machine, with no camera and no scanner.
 
 Generates its inputs (a short video of an applicant walking up to the camera, made from
-scikit-image's astronaut photo; an application form; a KTP and a birth certificate for the
-same person), starts the verifier with its embedded SQLite case store and an SBI 2.0
+scikit-image's astronaut photo; an application form; a KTP, whose photo is the same
+astronaut, and a birth certificate for the same person), starts the verifier with its embedded SQLite case store and an SBI 2.0
 fingerprint-scanner simulator with synthetic fingers, runs a capture-station session against
 both, prints the live guidance and the verdict, pre-checks the cropped passport photo and a
 non-compliant upload, and says how to open the case on the review page.
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -23,7 +24,11 @@ import numpy as np
 
 from verifier.imaging import encode_jpeg
 from verifier.server.probe import free_port, wait_serving
+from verifier.synthetic.akta import generate_akta
+from verifier.synthetic.degrade import Degradation, degrade
 from verifier.synthetic.frames import approach_sequence
+from verifier.synthetic.identity import identity_with_nik
+from verifier.synthetic.ktp import generate_ktp
 from verifier.synthetic.photo_variants import astronaut_base, recoloured_background
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +37,9 @@ FPS = 10
 APPLICANT = {"full_name": "SITI AMINAH", "nik": "1707014508900001",
              "date_of_birth": "1990-08-05", "place_of_birth": "MUARA AMAN", "sex": "female",
              "passport_type": "electronic"}
+# What she typed on the form: day and month swapped, the commonest slip. The documents carry
+# the real date, so the case goes to review with the evidence side by side.
+TYPED_FORM = {**APPLICANT, "date_of_birth": "1990-05-08"}
 REVIEWER, REVIEWER_PASSWORD = "demo-reviewer", "demo-password-2026"
 
 
@@ -53,17 +61,24 @@ def module(name: str, *args: str) -> list[str]:
 
 def main() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
-    for stale in [*OUT.glob("*.sqlite3*"), *OUT.glob("*.key"), *OUT.glob("*.keys")]:
-        stale.unlink()
+    for stale in {*OUT.glob("*.sqlite3*"), *OUT.glob("*.key")}:
+        stale.unlink(missing_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_THREAD_LIMIT="1")
     log = open(OUT / "services.log", "w")
 
     video = OUT / "applicant.avi"
     write_video(video, approach_sequence(6 * FPS))
     application = OUT / "application.json"
-    application.write_text(json.dumps(APPLICANT, indent=2))
+    application.write_text(json.dumps(TYPED_FORM, indent=2))
+    person = identity_with_nik(random.Random(7), APPLICANT["nik"], APPLICANT["full_name"],
+                               APPLICANT["place_of_birth"])
+    ktp, akta = OUT / "ktp.jpg", OUT / "akta.jpg"
+    # Photographed on a desk, slightly tilted, as an officer's document camera would.
+    ktp.write_bytes(degrade(generate_ktp(7, person)[0],
+                            Degradation(tilt_deg=4, perspective=0.03, clutter=True), 7).encoded())
+    akta.write_bytes(degrade(generate_akta(7, person)[0], Degradation(tilt_deg=-2), 7).encoded())
     print(f"[demo] inputs generated in {rel(OUT)}/: {video.name} ({6 * FPS} frames at "
-          f"{FPS} fps), {application.name}")
+          f"{FPS} fps), {application.name}, {ktp.name}, {akta.name}")
 
     db = OUT / "cases.sqlite3"
     address = f"127.0.0.1:{free_port()}"
@@ -90,6 +105,7 @@ def main() -> int:
                    "--camera", str(video), "--max-fps", "5", "--application", str(application),
                    "--scanner", f"sbi://127.0.0.1?trust={trust}&score=40",
                    "--finger-exception", "5=bandaged:luka pada kelingking kanan",
+                   "--document", f"ktp={ktp}", "--document", f"akta_kelahiran={akta}",
                    "--station-id", "lebong-loket-1", "--officer-id", "demo-officer",
                    "--spool", str(OUT / "station-spool.sqlite3"), "--report", str(report),
                    "--photo", str(photo)),

@@ -130,6 +130,15 @@ def _loader(entry: ModelEntry) -> Callable[[Path], Any]:
         raise ModelIntegrityError(f"model {entry.name}: loader {entry.loader} not found: {exc}") from None
 
 
+def load_one(registry: Path, name: str) -> Any:
+    """One model of the registry, verified and loaded (for commands and benchmarks that need
+    only that model)."""
+    entry = next((e for e in read_registry(registry) if e.name == name), None)
+    if entry is None:
+        raise ModelIntegrityError(f"model registry {registry} lacks model {name}")
+    return _loader(entry)(verify(entry).file)
+
+
 def load_models(registry: Path, required: tuple[str, ...] = ("face_landmarks_5",)) -> LoadedModels:
     """Verify every file of the registry, then load each with its loader."""
     import dlib  # imported here so that importing the verifier stays cheap

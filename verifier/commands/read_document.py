@@ -10,20 +10,16 @@ from typing import Any
 
 from verifier.commands.common import add_json_option, config_from
 from verifier.config import Config
-from verifier.errors import ModelIntegrityError, VerifierError
+from verifier.errors import VerifierError
 from verifier.jsonout import write_json
 
 
 def _text_detector(config: Config) -> Any:
     """Only the model this command needs, verified against the registry like at start-up."""
     from verifier.documents.item import TEXT_DETECTOR
-    from verifier.models import _loader, read_registry, verify
+    from verifier.models import load_one
 
-    entry = next((e for e in read_registry(config.models_registry) if e.name == TEXT_DETECTOR),
-                 None)
-    if entry is None:
-        raise ModelIntegrityError(f"model registry lacks {TEXT_DETECTOR}")
-    return _loader(entry)(verify(entry).file)
+    return load_one(config.models_registry, TEXT_DETECTOR)
 
 
 def _read_one(path: Path, kind: str, detector: Any, config: Config) -> dict[str, Any]:

@@ -231,6 +231,8 @@ def read_ktp(card_rgb: np.ndarray) -> KtpReading:
 
     if (v := values.get("nama")) is not None and v.words:
         name = re.sub(r"[^A-Z .,'-]", "", clean_upper(v.text))
+        # A wide word space comes back as a hyphen; Indonesian names are not hyphenated.
+        name = re.sub(r"(?<=[A-Z])-(?=[A-Z])", " ", name)
         fields["nama"] = _field("nama", " ".join(name.split()), v.text, v.confidence)
 
     if (v := values.get("tempat_tanggal_lahir")) is not None and v.words:

@@ -50,12 +50,6 @@ class DocumentReading:
     def value(self, name: str) -> str | None:
         return next((f.value for f in self.fields if f.name == name), None)
 
-    def portrait(self) -> np.ndarray | None:
-        if self.portrait_box_px is None:
-            return None
-        x0, y0, x1, y1 = self.portrait_box_px
-        return np.ascontiguousarray(self.rectified.image[y0:y1, x0:x1])
-
 
 def rectify_upright(rgb: np.ndarray, kind: str) -> Rectified:
     """The document warped to its canonical size; cards and passports turned so that the

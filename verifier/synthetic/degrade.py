@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import io
 import random
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -30,9 +29,6 @@ class Degradation:
     blur_sigma_px: float = 0.0
     noise_sigma: float = 0.0  # sensor noise, grey levels
     jpeg_quality: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
