@@ -7,10 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 
+from verifier.cases.crypto import EvidenceKeyError, generate_ring
+from verifier.cases.store import CaseStore
 from verifier.errors import InvalidInput
-from verifier.face.gallery import ExactIndex, FaceGallery, gallery_for
+from verifier.face.gallery import ExactIndex, FaceGallery, face_gallery, gallery_for
 from verifier.gallery import Enrolment
 
 
@@ -40,8 +42,9 @@ def test_exact_index_agrees_with_brute_force() -> None:
 def test_gallery_persists_catches_up_and_removes(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'cases.sqlite3'}"
     data = vectors(50)
-    writer = FaceGallery(create_engine(url))  # e.g. the review page enrolling approvals
-    reader = FaceGallery(create_engine(url))  # the verifier's sessions
+    keys = generate_ring()
+    writer = FaceGallery(create_engine(url), keys)  # e.g. the review page enrolling approvals
+    reader = FaceGallery(create_engine(url), keys)  # the verifier's sessions
     assert reader.search(data[0]) == []
     for i, v in enumerate(data):
         writer.enrol(Enrolment(f"case-{i}", f"17070100000000{i:02d}", "face"), v)
@@ -55,7 +58,7 @@ def test_gallery_persists_catches_up_and_removes(tmp_path: Path) -> None:
     assert writer.remove_case("case-8") == 1 and writer.remove_case("case-8") == 0
     assert [c.enrolment.case_id for c in reader.search(data[8], 1)] == ["case-7"]
     # A fresh process sees the same gallery from the database.
-    fresh = FaceGallery(create_engine(url))
+    fresh = FaceGallery(create_engine(url), keys)
     assert len(fresh) == 49 and fresh.search(data[3], 1)[0].enrolment.case_id == "case-3"
     same_nik = fresh.templates_of_nik("1707010000000007")
     assert [e.case_id for e, _ in same_nik] == ["case-7"]
@@ -63,7 +66,7 @@ def test_gallery_persists_catches_up_and_removes(tmp_path: Path) -> None:
 
 
 def test_gallery_refuses_bad_templates(tmp_path: Path) -> None:
-    gallery = gallery_for(create_engine(f"sqlite:///{tmp_path / 'g.sqlite3'}"))
+    gallery = gallery_for(CaseStore(f"sqlite:///{tmp_path / 'g.sqlite3'}"))
     with pytest.raises(InvalidInput, match=r"128 finite numbers; got shape \(64,\)"):
         gallery.enrol(Enrolment("c", "n", "face"), np.zeros(64, np.float32))
     bad = np.zeros(128, np.float32)
@@ -72,7 +75,27 @@ def test_gallery_refuses_bad_templates(tmp_path: Path) -> None:
         gallery.search(bad)
 
 
-def test_one_gallery_object_per_engine(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'g.sqlite3'}")
-    assert gallery_for(engine) is gallery_for(engine)
-    assert gallery_for(engine) is not gallery_for(create_engine(f"sqlite:///{tmp_path / 'h.sqlite3'}"))
+def test_one_gallery_object_per_store(tmp_path: Path) -> None:
+    store = CaseStore(f"sqlite:///{tmp_path / 'g.sqlite3'}")
+    assert gallery_for(store) is gallery_for(store)
+    assert gallery_for(store) is not gallery_for(CaseStore(f"sqlite:///{tmp_path / 'h.sqlite3'}"))
+
+
+def test_embeddings_are_sealed_at_rest_and_follow_key_rotation(tmp_path: Path) -> None:
+    db = tmp_path / "cases.sqlite3"
+    store = CaseStore(f"sqlite:///{db}")
+    gallery = gallery_for(store)
+    v = vectors(1)[0]
+    gallery.enrol(Enrolment("case-1", "1707010000000001", "face"), v)
+    raw = db.read_bytes() + (tmp_path / "cases.sqlite3-wal").read_bytes()
+    assert v.astype("<f4").tobytes()[:16] not in raw  # no clear embedding on disk
+    rotated = generate_ring(store.keys)
+    assert gallery.reencrypt(rotated) == 1 and gallery.reencrypt(rotated) == 0
+    reread = FaceGallery(create_engine(f"sqlite:///{db}"), rotated)
+    assert reread.search(v, 1)[0].enrolment.case_id == "case-1"
+    # A sealed embedding copied onto another case does not open.
+    with create_engine(f"sqlite:///{db}").connect() as conn:
+        sealed = conn.scalar(select(face_gallery.c.embedding))
+    assert reread._open(sealed, "case-1", "face").tolist() == pytest.approx(v.tolist())
+    with pytest.raises(EvidenceKeyError):
+        reread._open(sealed, "case-2", "face")

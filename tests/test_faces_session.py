@@ -107,7 +107,7 @@ def test_live_face_against_documents_and_earlier_applicants(verifier: InProcessV
 
     # 4. A NIK enrolled with a different face (the cameraman's) comes back with this face.
     other = find_face(cameraman(), models, verifier.config.face)
-    gallery_for(verifier.store.engine).enrol(
+    gallery_for(verifier.store).enrol(
         Enrolment("earlier-case", "1707015555550005", "face"), other.template.embedding)
     taken = session(verifier.address, "1707015555550005", [], steady)
     assert "face.nik_face_mismatch" in face_flags(taken)

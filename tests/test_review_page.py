@@ -207,4 +207,4 @@ def test_approval_enrols_the_applicant_in_the_gallery(client_site: tuple[CaseSto
     assert entry.detail == {"outcome": "enrolled"}
     from verifier.face.gallery import gallery_for
 
-    assert len(gallery_for(store.engine)) == 1
+    assert len(gallery_for(store)) == 1

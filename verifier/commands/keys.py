@@ -6,10 +6,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verifier.commands.common import add_json_option, config_from
 from verifier.config import Config
 from verifier.jsonout import write_json
+
+if TYPE_CHECKING:
+    from verifier.cases.store import CaseStore
 
 
 def _key_file(args: argparse.Namespace, config: Config) -> Path:
@@ -42,6 +46,13 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reencrypt_gallery(store: CaseStore) -> int:
+    """The duplicate-search gallery's embeddings live in the same database, sealed alike."""
+    from verifier.face.gallery import gallery_for
+
+    return gallery_for(store).reencrypt(store.keys)
+
+
 def _rotate(args: argparse.Namespace) -> int:
     from verifier.cases.crypto import KeyRing, generate_ring, load_key_file, write_key_file
     from verifier.cases.store import CaseStore
@@ -53,7 +64,8 @@ def _rotate(args: argparse.Namespace) -> int:
     # The file holds old and new keys while values are re-sealed: an interrupted rotation
     # leaves every value readable, and running it again finishes the job.
     write_key_file(path, ring)
-    changed = CaseStore(config.store.url, ring).reencrypt(ring)
+    store = CaseStore(config.store.url, ring)
+    changed = store.reencrypt(ring) + _reencrypt_gallery(store)
     retired = [] if args.keep_old else [k for k in ring.keys if k != ring.active_id]
     if retired:
         write_key_file(path, KeyRing({ring.active_id: ring.keys[ring.active_id]},
@@ -69,7 +81,7 @@ def _reencrypt(args: argparse.Namespace) -> int:
     from verifier.cases.store import open_store
 
     store = open_store(config_from(args))
-    changed = store.reencrypt(store.keys)
+    changed = store.reencrypt(store.keys) + _reencrypt_gallery(store)
     print(f"{changed} values re-encrypted under {store.keys.active_id}", file=sys.stderr)
     write_json(args.json, {"active_key": store.keys.active_id, "reencrypted_values": changed})
     return 0

@@ -126,7 +126,7 @@ def _gallery_findings(ctx: CaseContext, matcher: FaceMatcher, live: LocatedFace
                       ) -> tuple[list[Flag], list[Match]]:
     case_id, config = ctx.contents.case_id, ctx.config
     nik = str(ctx.contents.application.get("nik", ""))
-    gallery = gallery_for(ctx.store.engine)
+    gallery = gallery_for(ctx.store)
     embedding = live.found.template.embedding
     flags, matches = [], []
     point = config.face.gallery_operating_point
@@ -205,5 +205,5 @@ def enrol_case(case_id: str, store: CaseStore, models: LoadedModels, config: Con
         raise InvalidInput(f"no face found on the live capture of case {case_id}",
                            metadata={"case_id": case_id})
     enrolment = Enrolment(case_id=case_id, nik=nik, label=GALLERY_LABEL)
-    gallery_for(store.engine).enrol(enrolment, live.found.template.embedding)
+    gallery_for(store).enrol(enrolment, live.found.template.embedding)
     return enrolment

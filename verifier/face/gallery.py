@@ -22,6 +22,8 @@ from sqlalchemy import (Column, DateTime, Integer, LargeBinary, MetaData, String
                         UniqueConstraint, delete, func, select)
 from sqlalchemy.engine import Engine
 
+from verifier.cases.crypto import KeyRing, sealed_key_id
+from verifier.cases.store import CaseStore
 from verifier.errors import InvalidInput
 from verifier.face.embedding import EMBEDDING_DIM
 from verifier.gallery import Candidate, Enrolment
@@ -33,7 +35,9 @@ face_gallery = Table(
     Column("case_id", String(64), nullable=False),
     Column("label", String(32), nullable=False),
     Column("nik", String(32), nullable=False, index=True),
-    Column("embedding", LargeBinary, nullable=False),  # 128 float32, little-endian
+    # 128 float32 little-endian, sealed with the case store's evidence keys (AES-256-GCM):
+    # an embedding is a biometric template.
+    Column("embedding", LargeBinary, nullable=False),
     Column("enrolled_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("case_id", "label"),
 )
@@ -84,8 +88,9 @@ def _check_embedding(template: np.ndarray) -> np.ndarray:
 class FaceGallery:
     """`Gallery[np.ndarray]`: scores are 1 - Euclidean distance, like every face `Match`."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keys: KeyRing) -> None:
         self.engine = engine
+        self.keys = keys
         _metadata.create_all(engine)
         self._lock = threading.Lock()
         self._index = ExactIndex()
@@ -108,7 +113,7 @@ class FaceGallery:
                               .order_by(face_gallery.c.id)).all()
         if not rows:
             return
-        self._index.add(np.stack([np.frombuffer(r.embedding, dtype="<f4") for r in rows]))
+        self._index.add(np.stack([self._open(r.embedding, r.case_id, r.label) for r in rows]))
         self._row_ids = np.concatenate([self._row_ids, [r.id for r in rows]]).astype(np.int64)
         self._enrolments += [Enrolment(case_id=r.case_id, nik=r.nik, label=r.label)
                              for r in rows]
@@ -120,7 +125,9 @@ class FaceGallery:
                                                   face_gallery.c.label == enrolment.label))
             db.execute(face_gallery.insert().values(
                 case_id=enrolment.case_id, label=enrolment.label, nik=enrolment.nik,
-                embedding=vector.astype("<f4").tobytes(), enrolled_at=datetime.now(timezone.utc)))
+                embedding=self.keys.seal(vector.astype("<f4").tobytes(),
+                                         _context(enrolment.case_id, enrolment.label)),
+                enrolled_at=datetime.now(timezone.utc)))
 
     def search(self, probe: np.ndarray, top_k: int = 5) -> list[Candidate]:
         vector = _check_embedding(probe)
@@ -138,7 +145,26 @@ class FaceGallery:
                               .where(face_gallery.c.nik == nik)
                               .order_by(face_gallery.c.id)).all()
         return [(Enrolment(case_id=r.case_id, nik=nik, label=r.label),
-                 np.frombuffer(r.embedding, dtype="<f4").copy()) for r in rows]
+                 self._open(r.embedding, r.case_id, r.label)) for r in rows]
+
+    def _open(self, sealed: bytes, case_id: str, label: str) -> np.ndarray:
+        return np.frombuffer(self.keys.open(sealed, _context(case_id, label)), dtype="<f4").copy()
+
+    def reencrypt(self, new_keys: KeyRing) -> int:
+        """Re-seal every embedding not sealed with `new_keys`' active key (key rotation)."""
+        changed = 0
+        with self._lock, self.engine.begin() as db:
+            rows = db.execute(select(face_gallery.c.id, face_gallery.c.case_id,
+                                     face_gallery.c.label, face_gallery.c.embedding)).all()
+            for r in rows:
+                if sealed_key_id(r.embedding) == new_keys.active_id:
+                    continue
+                context = _context(r.case_id, r.label)
+                db.execute(face_gallery.update().where(face_gallery.c.id == r.id).values(
+                    embedding=new_keys.seal(new_keys.open(r.embedding, context), context)))
+                changed += 1
+        self.keys = new_keys
+        return changed
 
     def remove_case(self, case_id: str) -> int:
         with self._lock, self.engine.begin() as db:
@@ -155,10 +181,15 @@ _galleries: weakref.WeakKeyDictionary[Engine, FaceGallery] = weakref.WeakKeyDict
 _galleries_lock = threading.Lock()
 
 
-def gallery_for(engine: Engine) -> FaceGallery:
-    """The one gallery object of a database engine (the case store's), kept while it lives."""
+def _context(case_id: str, label: str) -> str:
+    """Binds a sealed embedding to its row: one copied onto another case will not open."""
+    return f"face_gallery:{case_id}:{label}"
+
+
+def gallery_for(store: CaseStore) -> FaceGallery:
+    """The one gallery object of a case store's database, sealed with its evidence keys."""
     with _galleries_lock:
-        gallery = _galleries.get(engine)
+        gallery = _galleries.get(store.engine)
         if gallery is None:
-            gallery = _galleries[engine] = FaceGallery(engine)
+            gallery = _galleries[store.engine] = FaceGallery(store.engine, store.keys)
         return gallery
