@@ -210,6 +210,12 @@ class CounterSessions:
                                           store=self.store, models=self.models,
                                           config=self.config))
         verdict, duplicate = self.store.finish(case_id, sequence, verdict)
+        # A finished case takes no more frames: drop its live-capture state, which would
+        # otherwise grow with every session the server has seen.
+        with self._streak_lock:
+            self._ready_streak.pop(case_id, None)
+            self._captured.discard(case_id)
+            self._last_analysis.pop(case_id, None)
         log.info("case %s finished: %s (%d flags)", case_id, verdict.decision.value,
                  len(verdict.flags))
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
