@@ -1,6 +1,8 @@
 """Find a card or page in a photo or scan and warp it to its canonical size.
 
-The document is the largest convex quadrilateral among the image's edge contours. When none
+The document is the largest convex quadrilateral among the image's edge contours. Where glare,
+shadow or noise break its outline, or a corner lies outside the photo, the quadrilateral is
+rebuilt from the four longest sides of the convex hull of the largest edge blob. When neither
 is found (a tight scan or crop), the whole image is taken as the document. Long side
 horizontal for cards and passport pages, vertical for A4; the remaining 180-degree ambiguity
 is settled by the caller (`rotated_180`), which knows what the document should look like.
@@ -19,6 +21,17 @@ from verifier.documents.layout import SIZES_PX
 _DETECT_SIDE_PX = 900
 # A quadrilateral smaller than this share of the image is a detail, not the document.
 _MIN_AREA_RATIO = 0.12
+# The rebuilt outline is trusted on a document photographed to fill a good part of the photo
+# (a card at the counter fills 40-80 %); smaller blobs are a photo or a stamp on it.
+_MIN_HULL_AREA_RATIO = 0.25
+# Hull simplification (share of its perimeter) and the share of the rebuilt quadrilateral
+# the hull must fill (a corner outside the photo leaves a few per cent unfilled).
+_HULL_EPS = 0.005
+_HULL_FILL = 0.85
+# Grey levels between the paper just inside a rebuilt outline and the table just outside it,
+# in bands this wide (px on the downscaled copy).
+_MIN_BORDER_CONTRAST = 40.0
+_BAND_PX = 6
 
 
 @dataclass(frozen=True)
@@ -35,6 +48,16 @@ def _order_corners(pts: np.ndarray) -> np.ndarray:
     pts = pts[np.argsort(angles)]  # clockwise in image coordinates, starting anywhere
     start = int(np.argmin(pts.sum(axis=1)))
     return np.roll(pts, -start, axis=0)
+
+
+def _intersection(p1: np.ndarray, d1: np.ndarray, p2: np.ndarray, d2: np.ndarray
+                  ) -> np.ndarray | None:
+    """Where the line through p1 along d1 meets the line through p2 along d2."""
+    matrix = np.array([d1, -d2]).T
+    if abs(np.linalg.det(matrix)) < 1e-6:
+        return None
+    t = np.linalg.solve(matrix, p2 - p1)
+    return p1 + t[0] * d1
 
 
 def _refine_corners(contour: np.ndarray, quad: np.ndarray) -> np.ndarray:
@@ -57,11 +80,10 @@ def _refine_corners(contour: np.ndarray, quad: np.ndarray) -> np.ndarray:
     refined = []
     for i in range(4):
         (p1, d1), (p2, d2) = lines[i - 1], lines[i]
-        matrix = np.array([d1, -d2]).T
-        if abs(np.linalg.det(matrix)) < 1e-6:
+        corner = _intersection(p1, d1, p2, d2)
+        if corner is None:
             return quad
-        t = np.linalg.solve(matrix, p2 - p1)
-        refined.append(p1 + t[0] * d1)
+        refined.append(corner)
     result = np.array(refined, np.float32)
     # A refinement that moves a corner far is a misfit, not a better corner.
     if np.abs(result - quad).max() > 0.1 * float(np.linalg.norm(quad[2] - quad[0])):
@@ -97,6 +119,65 @@ def _largest_quad(channel: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def _four_longest_sides(polygon: np.ndarray) -> np.ndarray | None:
+    """The quadrilateral bounded by a convex polygon's four longest sides. A corner cut off
+    by the photo's edge or rounded away leaves a short side; the long sides' lines still
+    meet where the corner is."""
+    pts = polygon.reshape(-1, 2).astype(np.float64)
+    n = len(pts)
+    if n < 4:
+        return None
+    lengths = [float(np.linalg.norm(pts[(i + 1) % n] - pts[i])) for i in range(n)]
+    keep = sorted(sorted(range(n), key=lambda i: -lengths[i])[:4])
+    corners = []
+    for a, b in zip(keep, keep[1:] + keep[:1]):
+        corner = _intersection(pts[a], pts[(a + 1) % n] - pts[a],
+                               pts[b], pts[(b + 1) % n] - pts[b])
+        if corner is None:
+            return None
+        corners.append(corner)
+    quad = np.array(corners, np.float32)
+    return quad if cv2.isContourConvex(quad.reshape(-1, 1, 2)) else None
+
+
+def _hull_quad(channel: np.ndarray) -> np.ndarray | None:
+    """The document as the largest blob of edges: text and photo edges join the document's
+    outline into one blob whose convex hull is the document even where a stretch of the
+    outline is lost to glare or shadow (the hull spans the gap)."""
+    grey = cv2.GaussianBlur(channel, (5, 5), 0)
+    edges = cv2.dilate(cv2.Canny(grey, 30, 90), np.ones((3, 3), np.uint8))
+    contours, _ = cv2.findContours(edges, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    if not contours:
+        return None
+    blob = max(contours, key=lambda c: cv2.contourArea(cv2.convexHull(c)))
+    hull = cv2.convexHull(blob)
+    hull_area = cv2.contourArea(hull)
+    if hull_area < _MIN_HULL_AREA_RATIO * channel.shape[0] * channel.shape[1]:
+        return None
+    approx = cv2.approxPolyDP(hull, _HULL_EPS * cv2.arcLength(hull, True), True)
+    quad = _four_longest_sides(approx)
+    # Sides that do not enclose the hull snugly belong to something else (a blob of table
+    # texture merged with the card).
+    if quad is None or hull_area < _HULL_FILL * cv2.contourArea(quad):
+        return None
+    quad = _refine_corners(blob, _order_corners(quad))
+    # On a tightly cropped document the blob is its print, and the same paper lies on both
+    # sides of the hull; a document on a table differs from the table all round.
+    return quad if _border_contrast(channel, quad) >= _MIN_BORDER_CONTRAST else None
+
+
+def _border_contrast(channel: np.ndarray, quad: np.ndarray) -> float:
+    """Difference of the median levels just inside and just outside the quadrilateral."""
+    inside = np.zeros(channel.shape, np.uint8)
+    cv2.fillConvexPoly(inside, np.round(quad).astype(np.int32), 255)
+    band = np.ones((2 * _BAND_PX + 1, 2 * _BAND_PX + 1), np.uint8)
+    inner = (inside > 0) & (cv2.erode(inside, band) == 0)
+    outer = (cv2.dilate(inside, band) > 0) & (inside == 0)
+    if inner.sum() == 0 or outer.sum() == 0:
+        return 0.0
+    return abs(float(np.median(channel[inner])) - float(np.median(channel[outer])))
+
+
 def find_quad(rgb: np.ndarray) -> np.ndarray | None:
     """The document's four corners (float32, 4x2, tl tr br bl) or None."""
     h, w = rgb.shape[:2]
@@ -110,7 +191,8 @@ def find_quad(rgb: np.ndarray) -> np.ndarray | None:
         quad = _largest_quad(channel)
         if quad is not None:
             return quad / scale
-    return None
+    quad = _hull_quad(channels[0])
+    return None if quad is None else quad / scale
 
 
 def rectify(rgb: np.ndarray, kind: str) -> Rectified:
