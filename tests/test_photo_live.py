@@ -73,6 +73,18 @@ def test_guidance_names_the_first_thing_to_fix_then_captures_a_steady_face(
     assert again.assessment.ready and not again.capture_accepted and again.photo_jpeg is None
 
 
+def test_a_smile_is_named_and_holds_the_capture_until_the_mouth_closes(
+        sessions: CounterSessions) -> None:
+    sessions.start("s-smile", 1, "loket-1", "petugas-7", {})
+    smiling = [sessions.frame("s-smile", i + 2, encode_jpeg(framed_face(smiling=True)))
+               for i in range(4)]
+    assert not any(o.capture_accepted for o in smiling)
+    assert hints(smiling[0]) == ["mouth_closed", "neutral_expression"]
+    assert "mulut" in smiling[0].assessment.to_fix[0].message_id.lower()
+    relaxed = [sessions.frame("s-smile", i + 10, encode_jpeg(framed_face())) for i in range(3)]
+    assert relaxed[-1].capture_accepted
+
+
 def test_a_tilted_head_breaks_the_steady_streak(sessions: CounterSessions) -> None:
     sessions.start("s2", 1, "loket-1", "petugas-7", {})
     good = encode_jpeg(framed_face())

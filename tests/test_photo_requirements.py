@@ -82,6 +82,25 @@ def test_recolouring_the_background_fails_only_the_background(
     assert bg.value > 0.5 and "latar" in bg.message_id.lower()
 
 
+def test_a_smile_with_teeth_fails_the_mouth_and_expression_only(
+        models: LoadedModels, config: Config) -> None:
+    # The astronaut as photographed: a broad smile, lips apart over her teeth.
+    a = check(pv.astronaut_base(smiling=True).rgb, models, config)
+    assert failing(a) == {"mouth_closed", "neutral_expression"}
+    values = {r.requirement: r.value for r in a.requirements}
+    assert values["mouth_closed"] > 0.15 and values["neutral_expression"] > 0.1
+
+
+def test_the_eye_and_mouth_measures_do_not_depend_on_the_image_size(
+        base: pv.PhotoBase, models: LoadedModels, config: Config) -> None:
+    names = ("eyes_open", "mouth_closed", "neutral_expression")
+    full = {r.requirement: r.value for r in check(base.rgb, models, config).requirements}
+    small = {r.requirement: r.value
+             for r in check(pv.scaled_image(base, 0.5), models, config).requirements}
+    for name in names:
+        assert small[name] == pytest.approx(full[name], abs=0.03), name
+
+
 def test_roll_is_measured_in_degrees_with_its_sign(base: pv.PhotoBase, models: LoadedModels,
                                                    config: Config) -> None:
     level = {r.requirement: r.value for r in check(base.rgb, models, config).requirements}

@@ -59,18 +59,24 @@ class FramingConfig:
     # HOG SVM margin below which a detection is ignored: margins under ~0.2 are mostly
     # face-like textures (skimage's astronaut has a 0.10 "face" on her suit's badge).
     min_detector_score: float = 0.3
+    # With no face found, search again on the frame turned by +-this angle (HOG misses heads
+    # tilted more than ~12 deg); 0 turns the second search off. Costs two more detections,
+    # on frames without a face only.
+    tilted_retry_deg: float = 15.0
 
 
 # Requirement names in priority order: the first failing one is the hint the officer or
 # applicant sees first (fix the framing before the lighting). See verifier/photo/requirements.py.
 COUNTER_REQUIREMENTS = (
     "single_face", "face_size", "face_centred", "crop_room", "inter_eye_distance", "roll",
-    "yaw", "pitch", "head_covering", "glasses", "red_eye", "background", "illumination",
-    "exposure", "sharpness", "natural_colour", "compression")
+    "yaw", "pitch", "head_covering", "eyes_open", "mouth_closed", "neutral_expression",
+    "glasses", "glasses_glare", "red_eye", "background", "illumination", "exposure",
+    "sharpness", "natural_colour", "compression")
 UPLOAD_REQUIREMENTS = (
     "image_format", "single_face", "head_size", "face_centred", "eye_height",
-    "inter_eye_distance", "roll", "yaw", "pitch", "head_covering", "glasses", "red_eye",
-    "background", "illumination", "exposure", "sharpness", "natural_colour", "compression")
+    "inter_eye_distance", "roll", "yaw", "pitch", "head_covering", "eyes_open", "mouth_closed",
+    "neutral_expression", "glasses", "glasses_glare", "red_eye", "background", "illumination",
+    "exposure", "sharpness", "natural_colour", "compression")
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,8 @@ class PhotoThresholds:
     min_face_lightness: float = 35.0
     max_face_lightness: float = 85.0
     max_face_clipped_share: float = 0.05
-    # Sharpness: variance of the Laplacian with the face scaled to 64 px between the eyes.
+    # Sharpness: variance of the Laplacian of the eye band with the face scaled to 64 px
+    # between the eyes (real photos 88-3000, the same blurred by 0.045 IED 6-22).
     min_face_sharpness: float = 40.0
     # Natural colour: skin hue angle (deg, CIE Lab) and chroma; grey photos have chroma ~0.
     min_skin_hue_deg: float = 20.0
@@ -115,6 +122,15 @@ class PhotoThresholds:
     # JPEG blockiness: mean step across 8x8 block borders over the mean step inside blocks;
     # on the astronaut ~1.4 at quality 70, ~1.9 at 30, ~3 at 10.
     max_blockiness: float = 2.0
+    # Eyes open: lid-to-lid over corner-to-corner distance of the less open eye (open eyes
+    # 0.31-0.55, closed 0.26-0.33; 0.30 keeps narrow and smiling Asian eyes passing, see
+    # bench/REPORT-photo.md). Mouth: gap between the inner lips, and how far
+    # the mouth corners sit above the lips' middle (a smile), in inter-eye distances.
+    min_eye_openness: float = 0.30
+    max_mouth_gap_ied: float = 0.10
+    max_mouth_corner_lift_ied: float = 0.07
+    # Glare: share of near-white pixels over the worse eye's lens area.
+    max_lens_glare_share: float = 0.02
     # Red eye: share of strongly red pixels in the pupil area of the worse eye.
     max_red_eye_share: float = 0.10
     # Glasses: in the band between the eyes, the largest share of a row's pixels with a

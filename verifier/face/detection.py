@@ -81,6 +81,25 @@ def scaled(face: DetectedFace, factor: float) -> DetectedFace:
         landmarks_px=tuple(pt(p) for p in face.landmarks_px))
 
 
+def transformed(face: DetectedFace, affine: np.ndarray) -> DetectedFace:
+    """`face` found in a warped copy of an image, in the original image's coordinates;
+    `affine` (2x3) maps the warped copy back to the original."""
+    def pt(p: tuple[float, float]) -> tuple[float, float]:
+        x, y = affine @ np.array([p[0], p[1], 1.0])
+        return (float(x), float(y))
+
+    b = face.box
+    corners = [pt(c) for c in ((b.left, b.top), (b.right, b.top), (b.left, b.bottom),
+                               (b.right, b.bottom))]
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    left_eye, right_eye = sorted((pt(face.left_eye_px), pt(face.right_eye_px)))
+    return DetectedFace(
+        box=FaceBox(left=round(min(xs)), top=round(min(ys)), right=round(max(xs)),
+                    bottom=round(max(ys))),
+        detector_score=face.detector_score, left_eye_px=left_eye, right_eye_px=right_eye,
+        nose_px=pt(face.nose_px), landmarks_px=tuple(pt(p) for p in face.landmarks_px))
+
+
 def detect_faces(rgb: np.ndarray, models: LoadedModels, upsample: int = 0,
                  min_score: float = 0.0) -> tuple[DetectedFace, ...]:
     """All faces in an RGB image whose detector score reaches `min_score`, largest first."""

@@ -17,7 +17,8 @@ import cv2
 import numpy as np
 
 from verifier.config import FramingConfig
-from verifier.face.detection import DetectedFace, detect_faces, scaled
+from verifier.face.detection import DetectedFace, detect_faces, scaled, transformed
+from verifier.face.mesh import DenseLandmarks, fit_dense_landmarks
 from verifier.face.pose import HeadPose, estimate_head_pose
 from verifier.imaging import DecodedImage
 from verifier.models import LoadedModels
@@ -60,13 +61,16 @@ class HeadGeometry:
 class FaceRegions:
     """Rectangles the requirements measure (full-image pixels)."""
 
-    face: Rect  # cheeks and nose: exposure, colour, sharpness
+    face: Rect  # cheeks and nose: exposure, colour
+    eye_band: Rect  # eyes and brows: sharpness (the finest detail, whatever the expression)
     left_cheek: Rect  # on the image's left
     right_cheek: Rect
     forehead: Rect
     left_eye: Rect
     right_eye: Rect
     nose_bridge: Rect
+    left_lens: Rect  # where a spectacle lens would sit over each eye
+    right_lens: Rect
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class PhotoAnalysis:
     faces: tuple[DetectedFace, ...]  # largest first
     pose: HeadPose | None  # of the main face
     head: HeadGeometry | None
+    landmarks: DenseLandmarks | None  # of the main face: eyelids, lips
     regions: FaceRegions | None
     # Lab (L 0-100) of the image scaled by `measure_scale`, and where the background is.
     lab: np.ndarray
@@ -119,10 +124,11 @@ def _regions(face: DetectedFace, width: int, height: int) -> FaceRegions:
     lx, ly = face.left_eye_px
     rx, ry = face.right_eye_px
     return FaceRegions(
-        face=r(-0.8, 0.8, 0.2, 1.0), left_cheek=r(-0.85, -0.2, 0.25, 0.95),
+        face=r(-0.8, 0.8, 0.2, 1.0), eye_band=r(-0.8, 0.8, -0.35, 0.35), left_cheek=r(-0.85, -0.2, 0.25, 0.95),
         right_cheek=r(0.2, 0.85, 0.25, 0.95), forehead=r(-0.4, 0.4, -0.6, -0.4),
         left_eye=r(-0.22, 0.22, -0.13, 0.13, lx, ly), right_eye=r(-0.22, 0.22, -0.13, 0.13, rx, ry),
-        nose_bridge=r(-0.125, 0.125, -0.18, 0.06))
+        nose_bridge=r(-0.125, 0.125, -0.18, 0.06),
+        left_lens=r(-0.45, 0.45, -0.3, 0.35, lx, ly), right_lens=r(-0.45, 0.45, -0.3, 0.35, rx, ry))
 
 
 def _lab(rgb: np.ndarray) -> tuple[np.ndarray, float]:
@@ -216,16 +222,36 @@ def _head(face: DetectedFace, lab: np.ndarray, scale: float
     return head, mask_for(max(up_px / ied, 1.5))
 
 
+def _detect_upright_or_tilted(rgb: np.ndarray, models: LoadedModels, framing: FramingConfig
+                              ) -> tuple[DetectedFace, ...]:
+    """HOG's frontal model loses heads tilted more than about 12 deg, which is when the
+    applicant most needs the "straighten your head" hint: with no face found, the image is
+    searched again turned both ways by `tilted_retry_deg`."""
+    faces = detect_faces(rgb, models, framing.detector_upsample, framing.min_detector_score)
+    if faces or framing.tilted_retry_deg <= 0:
+        return faces
+    h, w = rgb.shape[:2]
+    for angle in (framing.tilted_retry_deg, -framing.tilted_retry_deg):
+        turn = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+        turned = cv2.warpAffine(rgb, turn, (w, h), flags=cv2.INTER_LINEAR,
+                                borderMode=cv2.BORDER_REPLICATE)
+        found = detect_faces(turned, models, framing.detector_upsample,
+                             framing.min_detector_score)
+        if found:
+            back = cv2.invertAffineTransform(turn)
+            return tuple(transformed(f, back) for f in found)
+    return ()
+
+
 def detect_scaled(rgb: np.ndarray, models: LoadedModels, framing: FramingConfig,
                   max_side_px: int) -> tuple[DetectedFace, ...]:
     """Faces of `rgb`, detected on a copy reduced to `max_side_px` when it is larger."""
     h, w = rgb.shape[:2]
     factor = max(h, w) / max_side_px
     if factor <= 1.0:
-        return detect_faces(rgb, models, framing.detector_upsample, framing.min_detector_score)
+        return _detect_upright_or_tilted(rgb, models, framing)
     small = cv2.resize(rgb, (round(w / factor), round(h / factor)), interpolation=cv2.INTER_AREA)
-    faces = detect_faces(small, models, framing.detector_upsample, framing.min_detector_score)
-    return tuple(scaled(f, factor) for f in faces)
+    return tuple(scaled(f, factor) for f in _detect_upright_or_tilted(small, models, framing))
 
 
 def analyse_photo(image: DecodedImage, models: LoadedModels, framing: FramingConfig,
@@ -233,13 +259,16 @@ def analyse_photo(image: DecodedImage, models: LoadedModels, framing: FramingCon
     rgb = image.rgb
     faces = detect_scaled(rgb, models, framing, detection_max_side_px)
     lab, scale = _lab(rgb)
-    pose = head = regions = mask = None
+    pose = head = regions = mask = landmarks = None
     if faces:
         face = faces[0]
         pose = estimate_head_pose(face, image.width_px, image.height_px)
         if face.inter_eye_distance_px >= 8:
             head, mask = _head(face, lab, scale)
             regions = _regions(face, image.width_px, image.height_px)
+            landmarks = fit_dense_landmarks(rgb, face, models["face_mesh"],
+                                            models["eye_contours"])
     return PhotoAnalysis(width_px=image.width_px, height_px=image.height_px, faces=faces,
-                         pose=pose, head=head, regions=regions, lab=lab, measure_scale=scale,
+                         pose=pose, head=head, landmarks=landmarks, regions=regions, lab=lab,
+                         measure_scale=scale,
                          background_mask=mask, grey=image.grey(), rgb=rgb)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from verifier.face import mesh
 from verifier.photo.analysis import FaceRegions, Rect
 from verifier.photo.assessment import PhotoAssessment
 
@@ -17,7 +18,8 @@ def _failure_regions(name: str, regions: FaceRegions) -> tuple[Rect, ...]:
         "glasses": (regions.nose_bridge,),
         "red_eye": (regions.left_eye, regions.right_eye),
         "illumination": (regions.left_cheek, regions.right_cheek),
-        "exposure": (regions.face,), "sharpness": (regions.face,),
+        "glasses_glare": (regions.left_lens, regions.right_lens),
+        "exposure": (regions.face,), "sharpness": (regions.eye_band,),
         "natural_colour": (regions.face,), "head_covering": (regions.forehead,),
     }.get(name, ())
 
@@ -51,6 +53,17 @@ def annotated(a: PhotoAssessment, max_side_px: int = 480) -> np.ndarray:
         half = h.inter_eye_distance_px
         for y_pt in (h.crown_px, h.chin_px):
             cv2.line(out, p((y_pt[0] - half, y_pt[1])), p((y_pt[0] + half, y_pt[1])), colour, thick)
+    if an.landmarks is not None:
+        # Eyelids and lips as the eye and mouth requirements saw them.
+        lm = an.landmarks
+        eyes_colour = _RED if "eyes_open" in failing else _GREEN
+        for contour in (lm.left_eye_contour_px, lm.right_eye_contour_px):
+            pts = np.round(contour * scale).astype(np.int32)
+            cv2.polylines(out, [pts], True, eyes_colour, max(1, thick // 2))
+        mouth_colour = _RED if failing & {"mouth_closed", "neutral_expression"} else _GREEN
+        for i in (mesh.UPPER_LIP_INNER, mesh.LOWER_LIP_INNER, mesh.MOUTH_LEFT_CORNER,
+                  mesh.MOUTH_RIGHT_CORNER):
+            cv2.circle(out, p(tuple(lm.mesh_px[i])), thick + 1, mouth_colour, -1)
     if an.regions is not None:
         for name in failing:
             for rect in _failure_regions(name, an.regions):

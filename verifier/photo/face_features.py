@@ -1,4 +1,5 @@
-"""What covers or alters the face: glasses, red eye, a head covering over the forehead."""
+"""What covers or alters the face: glasses and glare on them, red eye, a head covering over
+the forehead."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ _SKIN_DELTA_E = 15.0
 # 4x the context's median) is a strong vertical gradient.
 _NORM_IED_PX = 64.0
 _MIN_BAR_GRADIENT = 40.0
+# Glare: a pixel this bright in every channel is a specular reflection (a lens, oily skin),
+# not skin or the white of an eye, which stay below ~230 in a well exposed photo.
+_GLARE_MIN_CHANNEL = 240
 
 
 def _patch(image: np.ndarray, rect: Rect) -> np.ndarray:
@@ -53,6 +57,28 @@ def glasses(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
     return judged("glasses", value <= threshold, value, "share", score_at_most(value, threshold),
                   threshold, ("Tanpa kacamata", "No glasses"),
                   ("Lepas kacamata", "Remove your glasses"))
+
+
+def glasses_glare(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
+    """Share of near-white pixels where the lenses would be, in the worse eye. The catch
+    light of a ring light in the pupil covers well under 1 % of that area; a reflection on a
+    lens hides part of the eye."""
+    threshold = s.thresholds.max_lens_glare_share
+    if not a.single_face or a.regions is None:
+        return unknown("glasses_glare", "share", threshold)
+    shares = []
+    for rect in (a.regions.left_lens, a.regions.right_lens):
+        rgb = _patch(a.rgb, rect)
+        if rgb.size == 0:
+            return unknown("glasses_glare", "share", threshold,
+                           ("Mata tidak terlihat", "Eyes not visible"))
+        shares.append(float((rgb.min(axis=2) >= _GLARE_MIN_CHANNEL).mean()))
+    value = max(shares)
+    return judged("glasses_glare", value <= threshold, value, "share",
+                  score_at_most(value, threshold), threshold,
+                  ("Tidak ada pantulan cahaya di mata", "No glare over the eyes"),
+                  ("Pantulan cahaya di kacamata: miringkan kacamata sedikit atau ubah lampu",
+                   "Glare on the glasses: tilt them slightly or move the light"))
 
 
 def red_eye(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:

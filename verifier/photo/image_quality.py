@@ -17,11 +17,13 @@ _SHARPNESS_IED_PX = 64.0
 
 
 def sharpness(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
-    """Variance of the Laplacian of the face, normalised by face size."""
+    """Variance of the Laplacian of the band across the eyes and brows, normalised by face
+    size. The band has the finest detail of a face and does not change with the expression
+    (measured on the cheeks and mouth, teeth showing doubled the value)."""
     threshold = s.thresholds.min_face_sharpness
     if not a.single_face or a.regions is None:
         return unknown("sharpness", "variance", threshold)
-    left, top, right, bottom = a.regions.face
+    left, top, right, bottom = a.regions.eye_band
     patch = a.grey[top:bottom, left:right]
     if patch.size == 0:
         return unknown("sharpness", "variance", threshold,

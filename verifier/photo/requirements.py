@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from verifier.photo import (background, face_features, framing, geometry, image_format,
-                            image_quality, lighting, pose)
+from verifier.photo import (background, expression, face_features, framing, geometry,
+                            image_format, image_quality, lighting, pose)
 from verifier.photo.analysis import PhotoAnalysis
 from verifier.photo.result import CheckSettings, RequirementResult
 
@@ -25,7 +25,11 @@ REQUIREMENTS: Mapping[str, Requirement] = {
     "yaw": pose.yaw,
     "pitch": pose.pitch,
     "head_covering": face_features.head_covering,
+    "eyes_open": expression.eyes_open,
+    "mouth_closed": expression.mouth_closed,
+    "neutral_expression": expression.neutral_expression,
     "glasses": face_features.glasses,
+    "glasses_glare": face_features.glasses_glare,
     "red_eye": face_features.red_eye,
     "background": background.background,
     "illumination": lighting.illumination,

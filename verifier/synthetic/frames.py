@@ -1,10 +1,14 @@
 """Camera frames made from a real photo that ships inside a package (scikit-image's
 astronaut): her head and shoulders cut out of the studio backdrop and placed on a plain
-white background, with the face at a known size and position."""
+white background, with the face at a known size and position.
+
+She smiles with her teeth showing, which a passport photo may not; the frames show her with
+the mouth closed unless asked for the smile (see `_close_mouth`)."""
 
 from __future__ import annotations
 
 import functools
+import math
 
 import cv2
 import numpy as np
@@ -41,11 +45,52 @@ def astronaut_person_mask() -> np.ndarray:
     return cv2.GaussianBlur(person, (0, 0), 1.0)
 
 
-def portrait(backdrop: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The head-and-shoulders crop on `backdrop` (same shape as the crop; plain white when
-    None) and its person mask."""
+# Her lips in the head-and-shoulders crop, from the face mesh (verifier/face/mesh.py)
+# measured once: the inner edges of the upper and lower lip at the middle, the mouth
+# corners, the base of the nose and the chin.
+_LIPS_X = 142.8
+_UPPER_LIP_INNER_Y, _LOWER_LIP_INNER_Y = 142.4, 149.8
+_MOUTH_CORNERS = ((119.4, 139.5), (167.2, 141.6))
+_MOUTH_HALF_WIDTH, _NOSE_BASE_Y, _CHIN_Y = 24.0, 128.0, 182.0
+
+
+def _close_mouth(crop: np.ndarray) -> np.ndarray:
+    """The crop with the smile relaxed: a smooth warp brings both lips to the line between
+    them (hiding the teeth), fading out towards the nose and the chin, and moves the raised
+    corners of the mouth down and inwards. Only the mouth area moves. With it the face mesh
+    reads the lips 0.01 IED apart and the corners 0.03 IED above the lips' middle, against
+    0.17 and 0.13 for the original smile (the thresholds are 0.10 and 0.05)."""
+    h, w = crop.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    line = (_UPPER_LIP_INNER_Y + _LOWER_LIP_INNER_Y) / 2
+    across = np.clip(1 - ((xs - _LIPS_X) / _MOUTH_HALF_WIDTH) ** 2, 0, 1)
+    # Where each output pixel samples the original: above the line from higher up (the
+    # upper lip comes down), below it from lower down (the lower lip comes up).
+    up = np.clip((ys - _NOSE_BASE_Y) / (line - _NOSE_BASE_Y), 0, 1) * (line - _UPPER_LIP_INNER_Y + 0.8)
+    down = np.clip((_CHIN_Y - ys) / (_CHIN_Y - line), 0, 1) * (_LOWER_LIP_INNER_Y - line + 0.8)
+    dy = np.where(ys < line, -up, down) * across
+    dx = np.zeros_like(dy)
+    for (cx, cy), outwards in zip(_MOUTH_CORNERS, (-1.0, 1.0)):
+        bump = np.exp(-(((xs - cx) / 9.0) ** 2 + ((ys - cy - 3.0) / 9.0) ** 2))
+        dy -= 8.0 * bump
+        dx += outwards * 6.0 * bump
+    return cv2.remap(crop, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+@functools.lru_cache(maxsize=2)
+def _person_crop(smiling: bool) -> np.ndarray:
     left, top, right, bottom = _CROP
     crop = astronaut()[top:bottom, left:right].astype(np.float32)
+    crop = crop if smiling else _close_mouth(crop)
+    crop.setflags(write=False)
+    return crop
+
+
+def portrait(backdrop: np.ndarray | None = None, smiling: bool = False
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The head-and-shoulders crop on `backdrop` (same shape as the crop; plain white when
+    None) and its person mask; the mouth closed unless `smiling`."""
+    crop = _person_crop(smiling)
     mask = astronaut_person_mask()[..., None]
     if backdrop is None:
         backdrop = np.empty_like(crop)
@@ -55,14 +100,15 @@ def portrait(backdrop: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray
 
 
 def framed_face(face_height_ratio: float = 0.35, center_offset: float = 0.0,
-                size: tuple[int, int] = (640, 480), eye_height_ratio: float = 0.47) -> np.ndarray:
+                size: tuple[int, int] = (640, 480), eye_height_ratio: float = 0.47,
+                smiling: bool = False) -> np.ndarray:
     """An RGB frame of `size` on a white backdrop holding the face scaled so that the
     detector's box is about `face_height_ratio` of the frame height, shifted horizontally by
     `center_offset` x width, with the eyes at `eye_height_ratio` of the height from the top.
     The defaults leave room for the passport crop."""
     width, height = size
     left, top, _, _ = _CROP
-    person, _ = portrait()
+    person, _ = portrait(smiling=smiling)
     scale = face_height_ratio * height / FACE_BOX_HEIGHT_PX
     resized = cv2.resize(person, (max(1, int(person.shape[1] * scale)),
                                   max(1, int(person.shape[0] * scale))),
@@ -84,20 +130,24 @@ def framed_face(face_height_ratio: float = 0.35, center_offset: float = 0.0,
 
 def approach_sequence(n_frames: int, size: tuple[int, int] = (640, 480)) -> list[np.ndarray]:
     """An applicant walking up to the camera: no face, then small and off-centre, then framed
-    and holding still.
+    and holding still, smiling at first and then with a neutral face.
 
     The first sixth of the frames is empty background; the face then grows from 12 % to 35 %
     of the frame height while moving from 30 % off-centre to the centre, and stays there for
-    the last 30 % of the frames.
+    the last 30 % of the frames, smiling for the first third of that time.
     """
     frames = []
     empty = n_frames // 6
+    walk = max(1, (n_frames - empty) * 0.7)
+    hold_start = empty + math.ceil(walk)
+    smile_until = hold_start + (n_frames - hold_start) // 3
     for i in range(n_frames):
         if i < empty:
             frame = np.empty((size[1], size[0], 3), np.uint8)
             frame[:] = BACKDROP_RGB
             frames.append(frame)
             continue
-        t = min(1.0, (i - empty) / max(1, (n_frames - empty) * 0.7))
-        frames.append(framed_face(0.12 + 0.23 * t, 0.30 * (1 - t), size))
+        t = min(1.0, (i - empty) / walk)
+        frames.append(framed_face(0.12 + 0.23 * t, 0.30 * (1 - t), size,
+                                  smiling=i < smile_until))
     return frames

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from verifier.config import CaptureConfig
+from verifier.config import UPLOAD_REQUIREMENTS, CaptureConfig
 from verifier.photo.analysis import CHIN_BELOW_EYES_IED, HeadGeometry
 from verifier.photo.crop import passport_photo
 from verifier.synthetic.frames import BACKDROP_RGB, portrait
@@ -85,8 +85,8 @@ def base_from_portrait(name: str, rgb: np.ndarray, person_mask: np.ndarray,
                      right_eye_px=(mid_out[0] + half, mid_out[1]))
 
 
-def astronaut_base() -> PhotoBase:
-    rgb, mask = portrait()
+def astronaut_base(smiling: bool = False) -> PhotoBase:
+    rgb, mask = portrait(smiling=smiling)
     ox, oy = _ASTRONAUT_CROP_ORIGIN
     # portrait() already sits on the backdrop; the mask still marks the person.
     left, right = ((x - ox, y - oy) for x, y in _ASTRONAUT_EYES)
@@ -154,10 +154,18 @@ def scaled_image(base: PhotoBase, factor: float) -> np.ndarray:
                       interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC)
 
 
-def with_glasses(base: PhotoBase, tinted: bool = False) -> np.ndarray:
-    """Dark rims around both eyes joined by a bridge over the nose."""
+def with_glasses(base: PhotoBase, tinted: bool = False, glare: bool = False) -> np.ndarray:
+    """Dark rims around both eyes joined by a bridge over the nose; with `glare`, a lamp's
+    reflection over the upper outer part of the image-left lens."""
     out = base.rgb.copy()
     ied = base.inter_eye_distance_px
+    if glare:
+        x, y = base.left_eye_px
+        spot = np.zeros(out.shape[:2], np.float32)
+        cv2.ellipse(spot, (round(x - 0.12 * ied), round(y - 0.08 * ied)),
+                    (max(2, round(0.2 * ied)), max(1, round(0.11 * ied))), -20, 0, 360, 1.0, -1)
+        spot = cv2.GaussianBlur(spot, (0, 0), max(0.5, 0.02 * ied))[..., None]
+        out = np.clip(out * (1 - spot) + 252.0 * spot, 0, 255).astype(np.uint8)
     thick = max(2, round(0.05 * ied))
     axes = (round(0.38 * ied), round(0.27 * ied))
     for x, y in (base.left_eye_px, base.right_eye_px):
@@ -169,6 +177,27 @@ def with_glasses(base: PhotoBase, tinted: bool = False) -> np.ndarray:
     y = round(base.left_eye_px[1] - 0.08 * ied)
     cv2.line(out, (round(base.left_eye_px[0] + axes[0]), y),
              (round(base.right_eye_px[0] - axes[0]), y), (25, 20, 20), thick, cv2.LINE_AA)
+    return out
+
+
+def eyes_closed(base: PhotoBase) -> np.ndarray:
+    """Both eyes shut: the eye openings filled in from the skin around them (inpainting) and
+    a line of lashes where the lids meet. Cruder than a real closed eye, but the lids are
+    where they would be."""
+    out = base.rgb.copy()
+    ied = base.inter_eye_distance_px
+    shut = np.zeros(out.shape[:2], np.uint8)
+    for x, y in (base.left_eye_px, base.right_eye_px):
+        cv2.ellipse(shut, (round(x), round(y)), (round(0.3 * ied), round(0.15 * ied)), 0, 0, 360,
+                    255, -1)
+    out = cv2.inpaint(out, shut, max(3, round(0.1 * ied)), cv2.INPAINT_TELEA)
+    for x, y in (base.left_eye_px, base.right_eye_px):
+        cv2.ellipse(out, (round(x), round(y)), (round(0.24 * ied), round(0.06 * ied)), 0, 10, 170,
+                    (70, 50, 45), max(2, round(0.03 * ied)), cv2.LINE_AA)
+    # Soften the painted lids only, as the camera would.
+    soft = cv2.GaussianBlur(out, (0, 0), 0.8)
+    near = cv2.dilate(shut, np.ones((5, 5), np.uint8)) > 0
+    out[near] = soft[near]
     return out
 
 
@@ -231,10 +260,8 @@ def two_faces(base: PhotoBase) -> np.ndarray:
     return out
 
 
-ALL = frozenset({
-    "image_format", "single_face", "head_size", "face_centred", "eye_height",
-    "inter_eye_distance", "roll", "yaw", "pitch", "head_covering", "glasses", "red_eye",
-    "background", "illumination", "exposure", "sharpness", "natural_colour", "compression"})
+# Every requirement of the upload profile: what a second face may break.
+ALL = frozenset(UPLOAD_REQUIREMENTS)
 
 
 def variants(base: PhotoBase) -> list[Variant]:
@@ -256,9 +283,11 @@ def variants(base: PhotoBase) -> list[Variant]:
         v("blurred", lambda: blurred(base), {"sharpness"}, {"compression", "glasses"}),
         v("underexposed", lambda: exposed(base, 0.35), {"exposure"},
           {"background", "natural_colour", "sharpness"}),
-        # Bleached hair merges with the white backdrop: the crown is not measurable.
+        # Bleached hair merges with the white backdrop: the crown is not measurable; skin
+        # clipped to white around the eyes is what glare looks like.
         v("overexposed", lambda: exposed(base, 1.6), {"exposure"},
-          {"natural_colour", "sharpness", "illumination", "head_covering", "head_size"}),
+          {"natural_colour", "sharpness", "illumination", "head_covering", "head_size",
+           "glasses_glare"}),
         v("roll_15", lambda: rolled(base, 15), {"roll"}, {"background", "head_size"}),
         v("roll_-15", lambda: rolled(base, -15), {"roll"}, {"background", "head_size"}),
         v("crop_tight", lambda: zoomed(base, 1.35), {"head_size"}, {"eye_height", "background"}),
@@ -269,8 +298,11 @@ def variants(base: PhotoBase) -> list[Variant]:
         v("too_small", lambda: scaled_image(base, 0.4), {"image_format", "inter_eye_distance"},
           {"compression", "sharpness", "glasses"}),
         v("glasses", lambda: with_glasses(base), {"glasses"}, {"red_eye"}),
+        v("glasses_glare", lambda: with_glasses(base, glare=True), {"glasses", "glasses_glare"},
+          {"red_eye"}),
         v("tinted_glasses", lambda: with_glasses(base, tinted=True), {"glasses"},
           {"red_eye", "exposure", "illumination"}),
+        v("eyes_closed", lambda: eyes_closed(base), {"eyes_open"}),
         v("cap", lambda: with_cap(base), {"head_covering"},
           {"head_size", "eye_height", "background"}),
         v("colour_cast", lambda: colour_cast(base), {"natural_colour"}, {"background"}),
