@@ -23,11 +23,16 @@ _CROP = (80, 0, 370, 300)  # left, top, right, bottom
 BACKDROP_RGB = (243, 243, 241)
 
 
-@functools.lru_cache(maxsize=1)
-def astronaut() -> np.ndarray:
+@functools.lru_cache(maxsize=2)
+def astronaut(smiling: bool = False) -> np.ndarray:
+    """The 512x512 photo; with her mouth closed (`_close_mouth`) unless `smiling`."""
     import skimage.data
 
-    return np.asarray(skimage.data.astronaut())
+    photo = np.asarray(skimage.data.astronaut())
+    if not smiling:
+        photo = _close_mouth(photo)
+    photo.setflags(write=False)
+    return photo
 
 
 @functools.lru_cache(maxsize=1)
@@ -35,7 +40,7 @@ def astronaut_person_mask() -> np.ndarray:
     """Float mask (1 = person) of the head-and-shoulders crop, from GrabCut seeded with a
     rectangle around her; feathered so pasted edges look like a photo, not a stencil."""
     left, top, right, bottom = _CROP
-    crop = np.ascontiguousarray(astronaut()[top:bottom, left:right])
+    crop = np.ascontiguousarray(astronaut(smiling=True)[top:bottom, left:right])
     mask = np.zeros(crop.shape[:2], np.uint8)
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     cv2.setRNGSeed(7)  # GrabCut's initial clustering is random
@@ -45,22 +50,22 @@ def astronaut_person_mask() -> np.ndarray:
     return cv2.GaussianBlur(person, (0, 0), 1.0)
 
 
-# Her lips in the head-and-shoulders crop, from the face mesh (verifier/face/mesh.py)
-# measured once: the inner edges of the upper and lower lip at the middle, the mouth
-# corners, the base of the nose and the chin.
-_LIPS_X = 142.8
+# Her lips in the 512x512 photo, from the face mesh (verifier/face/mesh.py) measured once:
+# the inner edges of the upper and lower lip at the middle, the mouth corners, the base of
+# the nose and the chin.
+_LIPS_X = 222.8
 _UPPER_LIP_INNER_Y, _LOWER_LIP_INNER_Y = 142.4, 149.8
-_MOUTH_CORNERS = ((119.4, 139.5), (167.2, 141.6))
+_MOUTH_CORNERS = ((199.4, 139.5), (247.2, 141.6))
 _MOUTH_HALF_WIDTH, _NOSE_BASE_Y, _CHIN_Y = 24.0, 128.0, 182.0
 
 
-def _close_mouth(crop: np.ndarray) -> np.ndarray:
-    """The crop with the smile relaxed: a smooth warp brings both lips to the line between
+def _close_mouth(photo: np.ndarray) -> np.ndarray:
+    """The photo with the smile relaxed: a smooth warp brings both lips to the line between
     them (hiding the teeth), fading out towards the nose and the chin, and moves the raised
     corners of the mouth down and inwards. Only the mouth area moves. With it the face mesh
     reads the lips 0.01 IED apart and the corners 0.03 IED above the lips' middle, against
-    0.17 and 0.13 for the original smile (the thresholds are 0.10 and 0.05)."""
-    h, w = crop.shape[:2]
+    0.17 and 0.13 for the original smile (the thresholds are 0.10 and 0.07)."""
+    h, w = photo.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     line = (_UPPER_LIP_INNER_Y + _LOWER_LIP_INNER_Y) / 2
     across = np.clip(1 - ((xs - _LIPS_X) / _MOUTH_HALF_WIDTH) ** 2, 0, 1)
@@ -74,23 +79,15 @@ def _close_mouth(crop: np.ndarray) -> np.ndarray:
         bump = np.exp(-(((xs - cx) / 9.0) ** 2 + ((ys - cy - 3.0) / 9.0) ** 2))
         dy -= 8.0 * bump
         dx += outwards * 6.0 * bump
-    return cv2.remap(crop, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-
-
-@functools.lru_cache(maxsize=2)
-def _person_crop(smiling: bool) -> np.ndarray:
-    left, top, right, bottom = _CROP
-    crop = astronaut()[top:bottom, left:right].astype(np.float32)
-    crop = crop if smiling else _close_mouth(crop)
-    crop.setflags(write=False)
-    return crop
+    return cv2.remap(photo, xs + dx, ys + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
 
 
 def portrait(backdrop: np.ndarray | None = None, smiling: bool = False
              ) -> tuple[np.ndarray, np.ndarray]:
     """The head-and-shoulders crop on `backdrop` (same shape as the crop; plain white when
     None) and its person mask; the mouth closed unless `smiling`."""
-    crop = _person_crop(smiling)
+    left, top, right, bottom = _CROP
+    crop = astronaut(smiling)[top:bottom, left:right].astype(np.float32)
     mask = astronaut_person_mask()[..., None]
     if backdrop is None:
         backdrop = np.empty_like(crop)
