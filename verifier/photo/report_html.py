@@ -12,8 +12,9 @@ from verifier.imaging import encode_jpeg
 from verifier.photo.annotate import annotated
 from verifier.photo.assessment import PhotoAssessment
 
+# align-items: a flex row would otherwise stretch the photo to the height of its table.
 _STYLE = """body{font-family:sans-serif;margin:1.5em;color:#222}
-.photo{display:flex;gap:1.5em;border-top:1px solid #ccc;padding:1em 0}
+.photo{display:flex;align-items:flex-start;gap:1.5em;border-top:1px solid #ccc;padding:1em 0}
 .photo img{max-width:360px;height:auto;border:1px solid #999}
 table{border-collapse:collapse;font-size:0.9em}td,th{padding:2px 8px;text-align:left}
 tr.fail{background:#fde2e2}tr.unknown{background:#fff4d6}.pass{color:#070}.bad{color:#b00}"""
