@@ -71,17 +71,27 @@ CAVEATS = [
 ]
 GENERATORS = {"ktp": generate_ktp, "akta": generate_akta, "passport": generate_passport}
 FIELDS = {"ktp": KTP_FIELDS, "akta": AKTA_FIELDS, "passport": PASSPORT_FIELDS}
-_DETECTOR: Any = None
+_MODELS: dict[str, Any] = {}
+
+
+def _model(name: str) -> Any:
+    if name not in _MODELS:
+        from verifier.models import load_one
+
+        _MODELS[name] = load_one(Config().models_registry, name)
+    return _MODELS[name]
 
 
 def _detector() -> Any:
-    global _DETECTOR
-    if _DETECTOR is None:
-        from verifier.documents.item import TEXT_DETECTOR
-        from verifier.models import load_one
+    from verifier.documents.item import TEXT_DETECTOR
 
-        _DETECTOR = load_one(Config().models_registry, TEXT_DETECTOR)
-    return _DETECTOR
+    return _model(TEXT_DETECTOR)
+
+
+def _recogniser() -> Any:
+    from verifier.documents.item import TEXT_RECOGNISER
+
+    return _model(TEXT_RECOGNISER)
 
 
 def conditions(d: Degradation) -> list[str]:
@@ -118,7 +128,7 @@ def run_one(job: tuple[str, int]) -> dict[str, Any]:
     degradation = random_degradation(random.Random(seed))
     photo = _jpeg_round_trip(degrade(image, degradation, seed).rgb)
     started = time.perf_counter()
-    reading = read_document(photo, kind, _detector())
+    reading = read_document(photo, kind, _detector(), _recogniser())
     elapsed = time.perf_counter() - started
     read = {f.name: f.value for f in reading.fields}
     return {"kind": kind, "seed": seed, "seconds": elapsed,
@@ -217,7 +227,7 @@ def ktp_specimen(root: Path) -> list[str]:
     lines = ["| field | truth | read | confidence | right |", "|---|---|---|---:|---|"]
     for image, truth in data["images"].items():
         rgb = np.asarray(Image.open(root / "ktp" / image).convert("RGB"))
-        reading = read_document(rgb, "ktp", _detector())
+        reading = read_document(rgb, "ktp", _detector(), _recogniser())
         read = {f.name: f for f in reading.fields}
         right = 0
         for key, value in truth.items():

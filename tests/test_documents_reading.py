@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from verifier.config import Config
-from verifier.documents.item import TEXT_DETECTOR, analyse_document
+from verifier.documents.item import TEXT_DETECTOR, TEXT_RECOGNISER, analyse_document
 from verifier.documents.layout import KTP_PORTRAIT_BOX, KTP_SIZE_PX, box_px
 from verifier.documents.nik import encode_nik
 from verifier.documents.reader import extract_portrait, read_document
@@ -27,8 +27,9 @@ CONFIG = Config()
 
 @pytest.fixture(scope="module")
 def models() -> LoadedModels:
-    detector = load_one(CONFIG.models_registry, TEXT_DETECTOR)
-    return LoadedModels(face_detector=None, objects={TEXT_DETECTOR: detector}, verified={})
+    objects = {name: load_one(CONFIG.models_registry, name)
+               for name in (TEXT_DETECTOR, TEXT_RECOGNISER)}
+    return LoadedModels(face_detector=None, objects=objects, verified={})
 
 
 def _jpeg(rgb: np.ndarray, quality: int = 90) -> bytes:

@@ -15,6 +15,7 @@ from verifier.models import LoadedModels
 from verifier.photo.result import Outcome, RequirementResult
 
 TEXT_DETECTOR = "text_detector_ppocr"
+TEXT_RECOGNISER = "text_recogniser_ppocr"
 _EXPECTED_FIELDS = {"ktp": KTP_FIELDS, "akta": AKTA_FIELDS, "passport": PASSPORT_FIELDS}
 _NIK_PARTS_EN = {"birth_date": "birth date", "sex": "sex"}
 _NIK_PARTS_ID = {"birth_date": "tanggal lahir", "sex": "jenis kelamin"}
@@ -118,7 +119,8 @@ def analyse_document(image: DecodedImage, kind: str, models: LoadedModels,
                        f"No reader for {kind} documents yet; check by eye")
         return ItemAnalysis(checks=(check,), summary=f"{kind}: stored, not read automatically",
                             record={"reader_kind": None})
-    reading = read_document(image.rgb, name, models.objects.get(TEXT_DETECTOR))
+    reading = read_document(image.rgb, name, models.objects.get(TEXT_DETECTOR),
+                            models.objects.get(TEXT_RECOGNISER))
     checks = _checks(reading, config.documents)
     failed = [c.requirement for c in checks if c.outcome is Outcome.FAIL]
     summary = (f"{kind}: {len(reading.fields)}/{len(_EXPECTED_FIELDS[name])} fields read"

@@ -20,12 +20,15 @@ from verifier.documents import vocabulary as vocab
 from verifier.documents.labels import LabelledValue, labelled_values
 from verifier.documents.layout import KTP_PORTRAIT_BOX, box_px
 from verifier.documents.nik import NikInfo, decode_nik
-from verifier.documents.normalise import (clean_upper, digits_only, parse_dmy, similarity,
-                                          snap, snap_leading, squash)
+from verifier.documents.nik_vote import NikRead, recognised_nik, vote_nik
+from verifier.documents.normalise import (clean_upper, digits_only, parse_dmy,
+                                          roman_numerals_restored, similarity, snap,
+                                          snap_leading, squash)
 from verifier.documents.ocr import (OcrLine, OcrWord, flatten_background, read_lines,
                                     read_single_line)
 from verifier.documents.regions import (PROVINCES, REGENCIES, bengkulu_gazetteer,
                                         regency_card_name)
+from verifier.documents.textrec import TextRecogniser, recognise_line
 from verifier.item_analysis import ReadField
 
 KTP_FIELDS = ("provinsi", "kabupaten_kota", "nik", "nama", "tempat_lahir", "tanggal_lahir",
@@ -64,19 +67,26 @@ class KtpReading:
         return next((f.value for f in self.fields if f.name == name), None)
 
 
-def _reread(grey: np.ndarray, value: LabelledValue, whitelist: str) -> tuple[str, float]:
-    """The value's words read again alone, restricted to `whitelist`, and a confidence: two
-    differently configured reads agreeing on the digits is strong evidence even where the page
-    read alone was unsure (spaced NIK digits are); disagreeing, it is doubt."""
+def _reread_text(grey: np.ndarray, value: LabelledValue, whitelist: str) -> str:
+    """The value's words read again alone by Tesseract, restricted to `whitelist`."""
     box = value.box_px()
     if box is None:
-        return "", 0.0
+        return ""
     left, top, right, bottom = box
     pad = max(4, (bottom - top) // 3)
     crop = grey[max(0, top - pad):bottom + pad, max(0, left - 6):right + 6]
     if crop.size == 0:
+        return ""
+    return read_single_line(crop, whitelist)
+
+
+def _reread(grey: np.ndarray, value: LabelledValue, whitelist: str) -> tuple[str, float]:
+    """The value's words read again alone, restricted to `whitelist`, and a confidence: two
+    differently configured reads agreeing on the digits is strong evidence even where the page
+    read alone was unsure; disagreeing, it is doubt."""
+    text = _reread_text(grey, value, whitelist)
+    if not text:
         return "", 0.0
-    text = read_single_line(crop, whitelist)
     agree = digits_only(text) == digits_only(value.text)
     if agree:
         return text, max(value.confidence, _AGREEMENT_CONFIDENCE)
@@ -103,7 +113,7 @@ def _place_field(name: str, raw: LabelledValue | None, places: tuple[str, ...]) 
     """A place name, corrected to the gazetteer only when one name is clearly closest."""
     if raw is None or not raw.words:
         return None
-    text = clean_upper(raw.text)
+    text = clean_upper(roman_numerals_restored(raw.text))
     snapped = snap(text, places, min_score=0.8, margin=0.08) if places else None
     if snapped is None:
         return _field(name, text, raw.text, raw.confidence * (0.6 if places else 1.0))
@@ -206,8 +216,19 @@ def ocr_image(card_rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, None, fx=_OCR_SCALE, fy=_OCR_SCALE, interpolation=cv2.INTER_CUBIC)
 
 
-def read_ktp(card_rgb: np.ndarray) -> KtpReading:
-    """Read a card already rectified to `layout.KTP_SIZE_PX`."""
+def _line_after_label(grey: np.ndarray, value: LabelledValue) -> np.ndarray | None:
+    """The line right of its label, with a margin (a last character OCR missed still fits)."""
+    if value.after_label_px is None:
+        return None
+    left, top, right, bottom = value.after_label_px
+    pad = (bottom - top) // 3
+    crop = grey[max(0, top - pad):bottom + pad, left:right + (bottom - top)]
+    return crop if crop.size else None
+
+
+def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> KtpReading:
+    """Read a card already rectified to `layout.KTP_SIZE_PX`. With PP-OCR's `recogniser`,
+    the NIK line is read a third time and the NIK voted on (see `nik_vote`)."""
     grey = ocr_image(card_rgb)
     lines = [line for line in read_lines(grey, psm=6) if line.words]
     values = labelled_values(lines, _LABELS)
@@ -220,14 +241,14 @@ def read_ktp(card_rgb: np.ndarray) -> KtpReading:
 
     nik_raw = values.get("nik")
     if nik_raw is not None:
-        reread, conf = _reread(grey, nik_raw, "0123456789")
-        candidates = [(digits_only(reread), conf), (digits_only(nik_raw.text), nik_raw.confidence)]
-        # The first read that is a valid NIK, else the first of the right length.
-        digits, conf = next(((d, c) for d, c in candidates if decode_nik(d).valid),
-                            next(((d, c) for d, c in candidates if len(d) == 16),
-                                 candidates[0]))
-        info = decode_nik(digits)
-        fields["nik"] = _field("nik", digits, nik_raw.text, conf * (1.0 if info.valid else 0.5))
+        reads = [NikRead("reread", digits_only(_reread_text(grey, nik_raw, "0123456789")),
+                         nik_raw.confidence),
+                 NikRead("page", digits_only(nik_raw.text), nik_raw.confidence)]
+        if recogniser is not None and (line := _line_after_label(grey, nik_raw)) is not None:
+            # The recogniser is the more accurate reader of the spaced NIK digits: first.
+            reads.insert(0, recognised_nik(recognise_line(recogniser, line)))
+        if (vote := vote_nik(reads)) is not None:
+            fields["nik"] = _field("nik", vote.digits, nik_raw.text, vote.confidence)
 
     if (v := values.get("nama")) is not None and v.words:
         name = re.sub(r"[^A-Z .,'-]", "", clean_upper(v.text))
@@ -261,11 +282,15 @@ def read_ktp(card_rgb: np.ndarray) -> KtpReading:
 
     if (v := values.get("alamat")) is not None and v.words:
         address = clean_upper(v.text)
+        # The colon glued to the value comes back as "1", "L." or the like before "JL".
+        address = re.sub(r"^[\W\dIL]{1,3}\s*(?=JL\b)", "", address)
         # The card abbreviates "Jalan" and "Nomor" with a full stop that OCR often drops.
         address = re.sub(r"\bJL\b\.?\s*", "JL. ", address)
         address = re.sub(r"\bNO\b\.?\s*", "NO. ", address)
         address = re.sub(r"(?<=[A-Z])\.?NO\.\s*(?=\d)", " NO. ", address)
-        address = re.sub(r"\bNO\.\s*[,.;:]\s*(?=\d)", "NO. ", address).strip()
+        address = re.sub(r"\bNO\.\s*[,.;:]\s*(?=\d)", "NO. ", address)
+        # A speck read as a full stop after the street name: street names end in letters.
+        address = re.sub(r"(?<=[A-Z])\.\s+(?=NO\. )", " ", address).strip()
         fields["alamat"] = _field("alamat", address, v.text, v.confidence)
 
     if (v := values.get("rt_rw")) is not None:

@@ -15,12 +15,15 @@ from verifier.documents.normalise import similarity, squash, strip_leading_colon
 from verifier.documents.ocr import OcrLine, OcrWord
 
 _SPECK_CONF = 0.3
-_ROMAN = re.compile("[IV]{1,3}")
+_ROMAN = re.compile("[IV|l!]{1,4}")  # a roman numeral, its I possibly read as a stroke
 
 
 @dataclass(frozen=True)
 class LabelledValue:
     words: tuple[OcrWord, ...]
+    # The line right of its label (left, top, right, bottom): colon and value, including
+    # print OCR did not make words of, for a second reader to read whole.
+    after_label_px: tuple[int, int, int, int] | None = None
 
     @property
     def text(self) -> str:
@@ -85,5 +88,7 @@ def labelled_values(lines: list[OcrLine], labels: Mapping[str, str]
         while len(kept) > 1 and len(kept[-1].text) <= 2 and kept[-1].confidence < _SPECK_CONF \
                 and not _ROMAN.fullmatch(kept[-1].text):  # "DUSUN II", "TALANG LEAK I"
             kept.pop()
-        values[key] = LabelledValue(tuple(kept))
+        _, top, right, bottom = line.box_px
+        values[key] = LabelledValue(tuple(kept),
+                                    (line.words[after - 1].box_px[2], top, right, bottom))
     return values

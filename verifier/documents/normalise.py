@@ -13,6 +13,9 @@ _DIGIT_LOOKALIKES = str.maketrans({"O": "0", "o": "0", "D": "0", "Q": "0", "I": 
                                    "i": "1", "|": "1", "!": "1", "Z": "2", "z": "2", "S": "5",
                                    "s": "5", "B": "8", "G": "6", "b": "6", "T": "7", "A": "4",
                                    "g": "9", "q": "9"})
+# Strokes OCR returns for the I of a roman numeral, and a word made of them.
+_ROMAN_LOOKALIKES = str.maketrans({"|": "I", "l": "I", "!": "I"})
+_ROMAN_LIKE = re.compile(r"[IVv|l!]{1,4}")
 # What a colon between label and value comes back as.
 COLON_LIKE = set(":;!|?#£*—-=_.,'\"`~»«>")
 
@@ -78,6 +81,15 @@ def snap_leading(text: str, allowed: Iterable[str], min_score: float = 0.6,
 def squash(text: str) -> str:
     """Upper-case letters and digits only, for comparing reads with spacing or dots lost."""
     return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def roman_numerals_restored(text: str) -> str:
+    """Place names end in roman numerals ("TALANG LEAK I", "PAL VIII"); OCR reads a lone I as
+    "|", "l" or "!", which `clean_upper` would strip as punctuation. Words after the first
+    made only of such strokes (and V) are numerals."""
+    words = text.split()
+    return " ".join(words[:1] + [w.translate(_ROMAN_LOOKALIKES).upper()
+                                 if _ROMAN_LIKE.fullmatch(w) else w for w in words[1:]])
 
 
 def clean_upper(text: str) -> str:

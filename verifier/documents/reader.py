@@ -1,7 +1,7 @@
 """One document photo or scan -> its fields: find and rectify the document, turn it upright,
 read it with the reader for its kind.
 
-    read_document(rgb, kind, detector) -> DocumentReading
+    read_document(rgb, kind, detector, recogniser=None) -> DocumentReading
 
 Kinds are "ktp", "akta" and "passport"; the proto's names (KTP, AKTA_KELAHIRAN,
 OLD_PASSPORT) are accepted too.
@@ -22,6 +22,7 @@ from verifier.documents.mrz import CheckDigit
 from verifier.documents.nik import NikInfo
 from verifier.documents.passport import read_passport
 from verifier.documents.rectify import Rectified, portrait_side_up, rectify, rotated_180
+from verifier.documents.textrec import TextRecogniser
 from verifier.item_analysis import ReadField
 
 KIND_ALIASES = {"KTP": "ktp", "AKTA_KELAHIRAN": "akta", "OLD_PASSPORT": "passport",
@@ -60,9 +61,11 @@ def rectify_upright(rgb: np.ndarray, kind: str) -> Rectified:
     return rectified
 
 
-def read_document(rgb: np.ndarray, kind: str, detector: Any) -> DocumentReading:
+def read_document(rgb: np.ndarray, kind: str, detector: Any,
+                  recogniser: TextRecogniser | None = None) -> DocumentReading:
     """Read the document of `kind` in `rgb`. `detector` is the PP-OCR text detector session
-    (used to find an MRZ that is not where a rectified data page has it)."""
+    (used to find an MRZ that is not where a rectified data page has it); `recogniser`, PP-OCR's
+    text recogniser, reads a KTP's NIK a second time (without it Tesseract alone does)."""
     name = reader_kind(kind)
     if name is None:
         raise ValueError(f"no reader for document kind {kind!r}; "
@@ -71,7 +74,7 @@ def read_document(rgb: np.ndarray, kind: str, detector: Any) -> DocumentReading:
     rectified = rectify_upright(rgb, name)
     portrait = box_px(PORTRAIT_BOXES[name], SIZES_PX[name]) if name in PORTRAIT_BOXES else None
     if name == "ktp":
-        ktp = read_ktp(rectified.image)
+        ktp = read_ktp(rectified.image, recogniser)
         return DocumentReading(name, ktp.fields, rectified, portrait, nik=ktp.nik,
                                nik_agreement=ktp.nik_agreement,
                                elapsed_ms=(time.perf_counter() - started) * 1000)
