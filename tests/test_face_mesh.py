@@ -12,7 +12,8 @@ import pytest
 from verifier.face import mesh
 from verifier.face.detection import detect_faces
 from verifier.models import LoadedModels
-from verifier.photo.expression import eye_openness
+from verifier.photo.expression import eye_openness, iris_to_skin_lightness
+from verifier.synthetic import photo_variants as pv
 from verifier.synthetic.frames import framed_face
 
 
@@ -60,3 +61,15 @@ def test_an_eye_reads_the_same_in_the_mirror_image(models: LoadedModels) -> None
         eye_openness(dense.right_eye_contour_px), abs=0.03)
     assert eye_openness(mirrored.right_eye_contour_px) == pytest.approx(
         eye_openness(dense.left_eye_contour_px), abs=0.03)
+
+
+def test_the_iris_shows_dark_between_open_lids_and_not_on_shut_ones(models: LoadedModels
+                                                                     ) -> None:
+    base = pv.astronaut_base()
+    for rgb, dark in ((base.rgb, True), (pv.eyes_closed(base), False)):
+        dense, _ = _fit(rgb, models)
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+        for contour, iris in zip((dense.left_eye_contour_px, dense.right_eye_contour_px),
+                                 dense.irises_px):
+            ratio = iris_to_skin_lightness(grey, contour, iris)
+            assert (ratio < 0.6) if dark else (ratio > 0.85), ratio

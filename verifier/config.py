@@ -127,6 +127,10 @@ class PhotoThresholds:
     # bench/REPORT-photo.md). Mouth: gap between the inner lips, and how far
     # the mouth corners sit above the lips' middle (a smile), in inter-eye distances.
     min_eye_openness: float = 0.30
+    # Below this openness an eye also fails when the middle of its iris is not darker than
+    # this share of the skin around the eye (a shut lid shows skin where the iris would be).
+    iris_check_below_openness: float = 0.34
+    max_iris_to_skin_lightness: float = 0.7
     max_mouth_gap_ied: float = 0.10
     max_mouth_corner_lift_ied: float = 0.07
     # Glare: share of near-white pixels over the worse eye's lens area.

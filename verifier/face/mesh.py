@@ -81,6 +81,9 @@ class DenseLandmarks:
     face_presence: float  # the mesh model's face score, 0-1
     left_eye_contour_px: np.ndarray  # 16 x 2, the image-left eye
     right_eye_contour_px: np.ndarray
+    # Where the model puts each iris (it does so even behind a closed lid): centre and
+    # radius, image-left eye first.
+    irises_px: tuple[tuple[float, float, float], tuple[float, float, float]]
 
 
 def _crop_transform(centre: tuple[float, float], side_px: float, angle_rad: float,
@@ -110,9 +113,10 @@ def _run_mesh(rgb: np.ndarray, model: _TfliteModel, centre: tuple[float, float],
 
 
 def _eye_contour(rgb: np.ndarray, model: _TfliteModel, outer: np.ndarray, inner: np.ndarray,
-                 mirror: bool) -> np.ndarray:
-    """Eyelid contour of one eye. The model knows the image-left eye (outer corner on the
-    left); the other eye is mirrored into that shape and its points mirrored back."""
+                 mirror: bool) -> tuple[np.ndarray, tuple[float, float, float]]:
+    """Eyelid contour of one eye, and its iris (centre x, y and radius). The model knows the
+    image-left eye (outer corner on the left); the other eye is mirrored into that shape and
+    its points mirrored back."""
     first, second = (inner, outer) if mirror else (outer, inner)
     angle = math.atan2(second[1] - first[1], second[0] - first[0])
     side = _EYE_CROP_SCALE * float(np.linalg.norm(second - first))
@@ -122,10 +126,15 @@ def _eye_contour(rgb: np.ndarray, model: _TfliteModel, outer: np.ndarray, inner:
                           borderMode=cv2.BORDER_REPLICATE)
     if mirror:
         crop = np.ascontiguousarray(crop[:, ::-1])
-    contours = model(crop)[0].reshape(-1, 3)[:EYE_CONTOUR_POINTS, :2].copy()
+    contour_out, iris_out = model(crop)
+    contours = contour_out.reshape(-1, 3)[:EYE_CONTOUR_POINTS, :2].copy()
+    iris = iris_out.reshape(-1, 3)[:, :2].copy()  # centre, then four points on its edge
     if mirror:
         contours[:, 0] = EYE_INPUT_PX - contours[:, 0]
-    return _to_image(contours, m)
+        iris[:, 0] = EYE_INPUT_PX - iris[:, 0]
+    iris = _to_image(iris, m)
+    radius = float(np.mean(np.linalg.norm(iris[1:] - iris[0], axis=1)))
+    return _to_image(contours, m), (float(iris[0, 0]), float(iris[0, 1]), radius)
 
 
 def fit_dense_landmarks(rgb: np.ndarray, face: DetectedFace, mesh_model: _TfliteModel,
@@ -146,8 +155,11 @@ def fit_dense_landmarks(rgb: np.ndarray, face: DetectedFace, mesh_model: _Tflite
     centre = (float(mid[0] * c - mid[1] * s), float(mid[0] * s + mid[1] * c))
     mesh, presence = _run_mesh(rgb, mesh_model, centre,
                                _MESH_CROP_SCALE * float(max(hi - lo)), roll)
-    left = _eye_contour(rgb, eye_model, mesh[LEFT_EYE_OUTER], mesh[LEFT_EYE_INNER], False)
-    right = _eye_contour(rgb, eye_model, mesh[RIGHT_EYE_OUTER], mesh[RIGHT_EYE_INNER], True)
+    left, left_iris = _eye_contour(rgb, eye_model, mesh[LEFT_EYE_OUTER], mesh[LEFT_EYE_INNER],
+                                   False)
+    right, right_iris = _eye_contour(rgb, eye_model, mesh[RIGHT_EYE_OUTER],
+                                     mesh[RIGHT_EYE_INNER], True)
     return DenseLandmarks(mesh_px=mesh.astype(np.float32), face_presence=presence,
                           left_eye_contour_px=left.astype(np.float32),
-                          right_eye_contour_px=right.astype(np.float32))
+                          right_eye_contour_px=right.astype(np.float32),
+                          irises_px=(left_iris, right_iris))

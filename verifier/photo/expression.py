@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 
 from verifier.face import mesh as m
@@ -41,6 +42,29 @@ def eye_openness(contour: np.ndarray) -> float:
                  / width)
 
 
+def iris_to_skin_lightness(grey: np.ndarray, contour: np.ndarray,
+                           iris: tuple[float, float, float]) -> float:
+    """Median grey of the middle of the iris over that of the skin just around the eye: an
+    open eye shows a dark iris (about 0.2-0.6), a shut lid shows skin there (about 1)."""
+    width = float(np.linalg.norm(contour[8] - contour[0]))
+    pad = max(1, round(0.15 * width))
+    x0, y0 = np.floor(contour.min(axis=0)).astype(int) - pad - 1
+    x1, y1 = np.ceil(contour.max(axis=0)).astype(int) + pad + 2
+    x0, y0 = max(0, x0), max(0, y0)
+    patch = grey[y0:y1, x0:x1]
+    if patch.size == 0:
+        return 1.0
+    inside = np.zeros(patch.shape, np.uint8)
+    cv2.fillPoly(inside, [np.round(contour - (x0, y0)).astype(np.int32)], 1)
+    around = (cv2.dilate(inside, np.ones((2 * pad + 1, 2 * pad + 1), np.uint8)) > 0) & (inside == 0)
+    ys, xs = np.mgrid[0:patch.shape[0], 0:patch.shape[1]]
+    cx, cy, r = iris
+    disc = (xs - (cx - x0)) ** 2 + (ys - (cy - y0)) ** 2 <= (0.6 * r) ** 2
+    if disc.sum() < 3 or around.sum() < 3:
+        return 1.0
+    return float(np.median(patch[disc])) / max(1.0, float(np.median(patch[around])))
+
+
 def _upright_ied_units(a: PhotoAnalysis) -> np.ndarray | None:
     """Mesh points with the roll removed, in IED units (y grows towards the chin)."""
     if not a.single_face or a.landmarks is None or a.landmarks.face_presence < _MIN_FACE_PRESENCE:
@@ -65,13 +89,21 @@ def mouth_corner_lift_ied(points: np.ndarray) -> float:
 
 
 def eyes_open(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
-    """Openness of the less open eye: a closed eye, a wink or a squint fails."""
-    threshold = s.thresholds.min_eye_openness
+    """Openness of the less open eye: a closed eye, a wink or a squint fails. The eye model
+    keeps shut lids a little apart (0.26-0.36), so between `min_eye_openness` and
+    `iris_check_below_openness` an eye also fails when no dark iris shows between its lids."""
+    t = s.thresholds
+    threshold = t.min_eye_openness
     if _upright_ied_units(a) is None:
         return _cannot_assess(a, "eyes_open", "ratio", threshold)
-    assert a.landmarks is not None
-    value = min(eye_openness(a.landmarks.left_eye_contour_px),
-                eye_openness(a.landmarks.right_eye_contour_px))
+    lm = a.landmarks
+    assert lm is not None
+    value = min(eye_openness(lm.left_eye_contour_px), eye_openness(lm.right_eye_contour_px))
+    if threshold <= value < t.iris_check_below_openness:
+        hidden = max(iris_to_skin_lightness(a.grey, contour, iris) for contour, iris in zip(
+            (lm.left_eye_contour_px, lm.right_eye_contour_px), lm.irises_px))
+        if hidden > t.max_iris_to_skin_lightness:
+            threshold = t.iris_check_below_openness
     return judged("eyes_open", value >= threshold, value, "ratio",
                   score_at_least(value, threshold), threshold,
                   ("Kedua mata terbuka", "Both eyes open"),
