@@ -2,15 +2,17 @@
 
 Labels are found by fuzzy matching ("Tempat/Tgi Lahir" is still the birth place and date);
 the value is what follows the label's colon on the same line. Fields with a known alphabet
-are read again alone: the NIK with digits only, dates and RT/RW with digits and separators.
-Enumerations snap to their allowed values; places snap to the Bengkulu gazetteer when the
-match is unambiguous.
+are read again alone: the NIK with digits only, dates and RT/RW with digits and separators,
+by Tesseract and by PP-OCR's recogniser, and the reads voted on (`vote`). Enumerations
+snap to their allowed values; places snap to the Bengkulu gazetteer when the match is
+unambiguous.
 """
 
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -19,8 +21,8 @@ import numpy as np
 from verifier.documents import vocabulary as vocab
 from verifier.documents.labels import LabelledValue, labelled_values
 from verifier.documents.layout import KTP_PORTRAIT_BOX, box_px
-from verifier.documents.nik import NikInfo, decode_nik
-from verifier.documents.nik_vote import NikRead, recognised_nik, vote_nik
+from verifier.documents.nik import NIK_LENGTH, NikInfo, decode_nik
+from verifier.documents.vote import FieldRead, Vote, recognised_nik, vote
 from verifier.documents.normalise import (clean_upper, digits_only, parse_dmy,
                                           roman_numerals_restored, similarity, snap,
                                           snap_leading, squash)
@@ -48,10 +50,6 @@ _OCR_SCALE = 2.0
 _PHOTO_COLUMN = (KTP_PORTRAIT_BOX[0] - 0.01, 0.2, 1.0, 1.0)
 # Share of the width blanked at the card's edges (see `ocr_image`).
 _EDGE_MARGIN = 0.015
-# Confidence when the field-restricted re-read and the page read agree, and the share of the
-# page read's kept when they disagree.
-_AGREEMENT_CONFIDENCE = 0.9
-_DISAGREEMENT_FACTOR = 0.6
 _PROVINCE_NAMES = tuple(PROVINCES.values())
 _REGENCY_CARD_NAMES = tuple(n for n in (regency_card_name(c) for c in REGENCIES) if n)
 
@@ -80,17 +78,68 @@ def _reread_text(grey: np.ndarray, value: LabelledValue, whitelist: str) -> str:
     return read_single_line(crop, whitelist)
 
 
-def _reread(grey: np.ndarray, value: LabelledValue, whitelist: str) -> tuple[str, float]:
-    """The value's words read again alone, restricted to `whitelist`, and a confidence: two
-    differently configured reads agreeing on the digits is strong evidence even where the page
-    read alone was unsure; disagreeing, it is doubt."""
-    text = _reread_text(grey, value, whitelist)
-    if not text:
-        return "", 0.0
-    agree = digits_only(text) == digits_only(value.text)
-    if agree:
-        return text, max(value.confidence, _AGREEMENT_CONFIDENCE)
-    return text, value.confidence * _DISAGREEMENT_FACTOR
+def _value_crop(grey: np.ndarray, value: LabelledValue) -> np.ndarray | None:
+    """The value's words with a margin, for the recogniser."""
+    box = value.box_px()
+    if box is None:
+        return None
+    left, top, right, bottom = box
+    height = bottom - top
+    crop = grey[max(0, top - height // 3):bottom + height // 3,
+                max(0, left - height // 2):right + height // 2]
+    return crop if crop.size else None
+
+
+def _line_after_label(grey: np.ndarray, value: LabelledValue) -> np.ndarray | None:
+    """The line right of its label, with a margin (a last character OCR missed still fits)."""
+    if value.after_label_px is None:
+        return None
+    left, top, right, bottom = value.after_label_px
+    pad = (bottom - top) // 3
+    crop = grey[max(0, top - pad):bottom + pad, left:right + (bottom - top)]
+    return crop if crop.size else None
+
+
+# A read text -> (the field's value, whether it has the field's whole form).
+Form = Callable[[str], tuple[str, bool]]
+
+
+def _nik_form(text: str) -> tuple[str, bool]:
+    digits = digits_only(text)
+    return digits, len(digits) == NIK_LENGTH
+
+
+def _date_form(text: str) -> tuple[str, bool]:
+    date = parse_dmy(text)
+    return (date.isoformat(), True) if date is not None else ("", False)
+
+
+def _rt_rw_form(text: str) -> tuple[str, bool]:
+    digits = digits_only(text)
+    return (f"{digits[:3]}/{digits[3:]}", True) if len(digits) == 6 else ("", False)
+
+
+def _voted(grey: np.ndarray, value: LabelledValue, whitelist: str, form: Form,
+           recogniser: TextRecogniser | None) -> Vote | None:
+    """The value read three times (PP-OCR's recogniser, Tesseract alone restricted to
+    `whitelist`, Tesseract with the page) and voted on (see `vote`). The recogniser read
+    every date and all but one RT/RW and NIK right on the development cards, Tesseract
+    93-99 %, so it comes first and wins ties."""
+    reads = [FieldRead(source, "tesseract", *form(text), confidence=value.confidence)
+             for source, text in (("reread", _reread_text(grey, value, whitelist)),
+                                  ("page", value.text))]
+    if recogniser is not None:
+        if form is _nik_form:
+            # Read the whole line: Tesseract may have merged the first digits into the
+            # colon or dropped them, and then the value's words miss them.
+            line = _line_after_label(grey, value)
+            if line is not None:
+                reads.insert(0, recognised_nik(recognise_line(recogniser, line)))
+        elif (crop := _value_crop(grey, value)) is not None:
+            recognised = recognise_line(recogniser, crop)
+            reads.insert(0, FieldRead("recogniser", "pp-ocr", *form(recognised.text),
+                                      confidence=recognised.confidence))
+    return vote(reads, (lambda v: decode_nik(v).valid) if form is _nik_form else lambda _: True)
 
 
 def _field(name: str, value: str, raw: str, confidence: float) -> ReadField:
@@ -147,15 +196,16 @@ def _blood_type(raw: LabelledValue | None) -> ReadField | None:
     return _field("golongan_darah", value, raw.text, conf * 0.5)
 
 
-def _date_field(name: str, raw_text: str, reread: tuple[str, float], confidence: float
-                ) -> ReadField | None:
-    for text, conf in (reread, (raw_text, confidence)):
-        date = parse_dmy(text)
-        if date is not None:
-            return _field(name, date.isoformat(), text, conf)
-    if not raw_text:
+def _checked_field(name: str, grey: np.ndarray, value: LabelledValue, whitelist: str,
+                   form: Form, recogniser: TextRecogniser | None) -> ReadField | None:
+    """A date or number field, voted on; what no read could make sense of is kept as read,
+    with no confidence."""
+    voted = _voted(grey, value, whitelist, form, recogniser)
+    if voted is not None and voted.value:
+        return _field(name, voted.value, value.text, voted.confidence)
+    if not value.text:
         return None
-    return _field(name, clean_upper(raw_text), raw_text, 0.0)
+    return _field(name, clean_upper(value.text), value.text, 0.0)
 
 
 def _header(lines: list[OcrLine]) -> tuple[ReadField | None, ReadField | None]:
@@ -216,19 +266,9 @@ def ocr_image(card_rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(grey, None, fx=_OCR_SCALE, fy=_OCR_SCALE, interpolation=cv2.INTER_CUBIC)
 
 
-def _line_after_label(grey: np.ndarray, value: LabelledValue) -> np.ndarray | None:
-    """The line right of its label, with a margin (a last character OCR missed still fits)."""
-    if value.after_label_px is None:
-        return None
-    left, top, right, bottom = value.after_label_px
-    pad = (bottom - top) // 3
-    crop = grey[max(0, top - pad):bottom + pad, left:right + (bottom - top)]
-    return crop if crop.size else None
-
-
 def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> KtpReading:
     """Read a card already rectified to `layout.KTP_SIZE_PX`. With PP-OCR's `recogniser`,
-    the NIK line is read a third time and the NIK voted on (see `nik_vote`)."""
+    the NIK, dates and RT/RW are read a third time and voted on (see `vote`)."""
     grey = ocr_image(card_rgb)
     lines = [line for line in read_lines(grey, psm=6) if line.words]
     values = labelled_values(lines, _LABELS)
@@ -241,14 +281,9 @@ def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> 
 
     nik_raw = values.get("nik")
     if nik_raw is not None:
-        reads = [NikRead("reread", digits_only(_reread_text(grey, nik_raw, "0123456789")),
-                         nik_raw.confidence),
-                 NikRead("page", digits_only(nik_raw.text), nik_raw.confidence)]
-        if recogniser is not None and (line := _line_after_label(grey, nik_raw)) is not None:
-            # The recogniser is the more accurate reader of the spaced NIK digits: first.
-            reads.insert(0, recognised_nik(recognise_line(recogniser, line)))
-        if (vote := vote_nik(reads)) is not None:
-            fields["nik"] = _field("nik", vote.digits, nik_raw.text, vote.confidence)
+        voted = _voted(grey, nik_raw, "0123456789", _nik_form, recogniser)
+        if voted is not None:
+            fields["nik"] = _field("nik", voted.value, nik_raw.text, voted.confidence)
 
     if (v := values.get("nama")) is not None and v.words:
         name = re.sub(r"[^A-Z .,'-]", "", clean_upper(v.text))
@@ -267,10 +302,8 @@ def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> 
                                       place_words[-1].confidence, place_words[-1].box_px)
             fields["tempat_lahir"] = _place_field("tempat_lahir", LabelledValue(tuple(place_words)),
                                                   _birth_places())  # type: ignore[assignment]
-        date_value = LabelledValue(tuple(date_words))
-        reread = _reread(grey, date_value, "0123456789-")
-        if (f := _date_field("tanggal_lahir", date_value.text, reread,
-                             date_value.confidence)) is not None:
+        if (f := _checked_field("tanggal_lahir", grey, LabelledValue(tuple(date_words)),
+                                "0123456789-", _date_form, recogniser)) is not None:
             fields["tanggal_lahir"] = f
 
     if (v := values.get("jenis_kelamin")) is not None:
@@ -293,15 +326,10 @@ def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> 
         address = re.sub(r"(?<=[A-Z])\.\s+(?=NO\. )", " ", address).strip()
         fields["alamat"] = _field("alamat", address, v.text, v.confidence)
 
-    if (v := values.get("rt_rw")) is not None:
-        reread, conf = _reread(grey, v, "0123456789/")
-        for text, c in ((reread, conf), (v.text, v.confidence)):
-            digits = digits_only(text)
-            if len(digits) == 6:
-                fields["rt_rw"] = _field("rt_rw", f"{digits[:3]}/{digits[3:]}", text, c)
-                break
-        else:
-            fields["rt_rw"] = _field("rt_rw", clean_upper(v.text), v.text, 0.0)
+    if (v := values.get("rt_rw")) is not None and (
+            f := _checked_field("rt_rw", grey, v, "0123456789/", _rt_rw_form,
+                                recogniser)) is not None:
+        fields["rt_rw"] = f
 
     kecamatans, kelurahans = _regency_places(fields["kabupaten_kota"].value
                                              if "kabupaten_kota" in fields else None)
@@ -327,19 +355,14 @@ def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> 
             fields["berlaku_hingga"] = _field("berlaku_hingga", vocab.LIFELONG, v.text,
                                               v.confidence)
         else:
-            reread = _reread(grey, v, "0123456789-")
-            if (f := _date_field("berlaku_hingga", v.text, reread, v.confidence)) is not None:
+            if (f := _checked_field("berlaku_hingga", grey, v, "0123456789-", _date_form,
+                                    recogniser)) is not None:
                 fields["berlaku_hingga"] = f
 
     info = decode_nik(fields["nik"].value) if "nik" in fields else None
+    # The NIK's agreement with the card is recorded for the checks to flag, and used for
+    # nothing else: neither to choose the NIK nor to raise its confidence.
     agreement = _nik_agreement(info, fields) if info is not None else {}
-    if info is not None and info.valid and agreement.get("birth_date") \
-            and agreement.get("sex"):
-        # 16 digits that decode to the birth date and sex read elsewhere on the card are
-        # right however unsure the OCR engine was about each digit.
-        nik = fields["nik"]
-        fields["nik"] = _field("nik", nik.value, nik.raw_text,
-                               max(nik.confidence, _AGREEMENT_CONFIDENCE))
     ordered = tuple(fields[name] for name in KTP_FIELDS if name in fields)
     return KtpReading(fields=ordered, nik=info, nik_agreement=agreement, lines_read=len(lines))
 

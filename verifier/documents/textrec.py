@@ -43,6 +43,11 @@ class RecognisedLine:
     def text(self) -> str:
         return "".join(c.text for c in self.chars)
 
+    @property
+    def confidence(self) -> float:
+        """The least sure character's probability (0 for an empty read)."""
+        return min((c.confidence for c in self.chars), default=0.0)
+
 
 def load_text_recogniser(path: Path) -> TextRecogniser:
     """The registry's loader: the session (one thread, like the detector's) and the alphabet

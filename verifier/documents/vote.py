@@ -1,46 +1,83 @@
-"""Up to three reads of a KTP's NIK line -> one NIK and a confidence.
+"""Several reads of one field -> one value and a confidence.
 
-Tesseract reads the line twice (with the page, and alone with a digits-only whitelist); the
-PP-OCR recogniser reads it a third time. The two engines are different networks trained on
-different data, so their slips rarely coincide: two reads agreeing on all 16 digits is strong
-evidence whatever each engine said of itself, and a read no other read confirms is doubtful.
-The birth date and sex printed on the card are not used to choose: a NIK that disagrees
-with them is a fraud signal the consistency checks must see.
+Tesseract reads a field twice (with the page, and alone restricted to the field's alphabet);
+PP-OCR's recogniser reads it a third time. The two engines are different networks trained on
+different data, so their slips rarely coincide: the engines agreeing on the whole value is
+strong evidence whatever each said of itself. Tesseract's two reads share its slips (a 5
+read as 6 in one is often a 6 in the other), so they count as one engine's vote. Where the
+engines disagree the value stays in doubt: the more accurate engine's read (listed first by
+the caller) is kept, with a low confidence that sends it to the officer. Used for the fields
+where one wrong digit matters: NIK, birth date, RT/RW, expiry. Other fields on the card are
+never used to choose (a NIK that disagrees with the birth date is a fraud signal the
+consistency checks must see).
 """
 
 from __future__ import annotations
 
-import collections
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from verifier.documents.nik import NIK_LENGTH, decode_nik
+from verifier.documents.nik import NIK_LENGTH
 from verifier.documents.textrec import RecognisedLine
 
-# Confidence when two reads agree on all 16 digits, and when three do.
+# Confidence when two reads agree on the whole value (both engines, or Tesseract's two reads
+# with no other engine's read against them), and when all three do.
 _TWO_AGREE = 0.9
 _THREE_AGREE = 0.97
-# A read no other read confirms keeps this share of its engine's confidence, and an invalid
-# NIK (unknown region, impossible date, serial 0000) half of what it would have.
+# A read another engine contradicts (or none confirms) keeps this share of its engine's
+# confidence, and a value that fails the field's validity check (an invalid NIK) half of
+# what it would have; an incomplete read (too few digits) both.
 _ALONE_FACTOR = 0.6
 _INVALID_FACTOR = 0.5
 
 
 @dataclass(frozen=True)
-class NikRead:
+class FieldRead:
     source: str  # "recogniser", "reread" or "page"
-    digits: str
+    engine: str  # "pp-ocr" or "tesseract"
+    value: str  # normalised ("" when nothing was read)
+    complete: bool  # the value has the field's form (16 digits, a real date, ...)
     confidence: float  # the engine's own, 0-1
 
 
 @dataclass(frozen=True)
-class NikVote:
-    digits: str
+class Vote:
+    value: str
     confidence: float
-    agreeing: tuple[str, ...]  # the sources that read exactly these digits
+    agreeing: tuple[str, ...]  # the sources that read exactly this value
 
 
-def recognised_nik(line: RecognisedLine) -> NikRead:
+def vote(reads: Sequence[FieldRead], valid: Callable[[str], bool] = lambda _: True
+         ) -> Vote | None:
+    """The complete value the most engines read; ties go to a valid value, then to the
+    earlier read in `reads` (callers list the more accurate engine first). Without any
+    complete read, the first non-empty one, with little confidence."""
+    complete = [r for r in reads if r.complete]
+    if not complete:
+        partial = next((r for r in reads if r.value), None)
+        if partial is None:
+            return None
+        return Vote(partial.value, partial.confidence * _ALONE_FACTOR * _INVALID_FACTOR,
+                    (partial.source,))
+    engines: dict[str, set[str]] = {}
+    for r in complete:
+        engines.setdefault(r.value, set()).add(r.engine)
+    first = {r.value: -i for i, r in reversed(list(enumerate(complete)))}
+    value = max(engines, key=lambda v: (len(engines[v]), valid(v), first[v]))
+    agreeing = [r for r in complete if r.value == value]
+    contradicted = any(r.value != value for r in complete)
+    if len(agreeing) >= 3:
+        confidence = max(_THREE_AGREE, *(r.confidence for r in agreeing))
+    elif len(engines[value]) >= 2 or (len(agreeing) == 2 and not contradicted):
+        confidence = max(_TWO_AGREE, *(r.confidence for r in agreeing))
+    else:
+        confidence = max(r.confidence for r in agreeing) * _ALONE_FACTOR
+    if not valid(value):
+        confidence *= _INVALID_FACTOR
+    return Vote(value, confidence, tuple(r.source for r in agreeing))
+
+
+def recognised_nik(line: RecognisedLine) -> FieldRead:
     """The NIK in the recogniser's read of the line right of the "NIK" label: the last run of
     digits (spaces allowed). The colon before it comes back as punctuation, a letter or
     sometimes a digit glued to the run; the NIK ends the line, so of a longer run its last
@@ -52,30 +89,5 @@ def recognised_nik(line: RecognisedLine) -> NikRead:
         elif not char.text.isspace():
             run = []
     run = run[-NIK_LENGTH:]
-    return NikRead("recogniser", "".join(d for d, _ in run),
-                   min((c for _, c in run), default=0.0))
-
-
-def vote_nik(reads: Sequence[NikRead]) -> NikVote | None:
-    """The NIK most reads agree on; ties go to a valid NIK, then to the earlier read in
-    `reads` (callers list the more accurate reader first)."""
-    complete = [r for r in reads if len(r.digits) == NIK_LENGTH]
-    if not complete:
-        partial = next((r for r in reads if r.digits), None)
-        if partial is None:
-            return None
-        return NikVote(partial.digits,
-                       partial.confidence * _ALONE_FACTOR * _INVALID_FACTOR, (partial.source,))
-    votes = collections.Counter(r.digits for r in complete)
-    order = {r.digits: -i for i, r in reversed(list(enumerate(complete)))}
-    digits = max(votes, key=lambda d: (votes[d], decode_nik(d).valid, order[d]))
-    agreeing = [r for r in complete if r.digits == digits]
-    if len(agreeing) >= 3:
-        confidence = max(_THREE_AGREE, *(r.confidence for r in agreeing))
-    elif len(agreeing) == 2:
-        confidence = max(_TWO_AGREE, *(r.confidence for r in agreeing))
-    else:
-        confidence = agreeing[0].confidence * _ALONE_FACTOR
-    if not decode_nik(digits).valid:
-        confidence *= _INVALID_FACTOR
-    return NikVote(digits, confidence, tuple(r.source for r in agreeing))
+    return FieldRead("recogniser", "pp-ocr", "".join(d for d, _ in run),
+                     len(run) == NIK_LENGTH, min((c for _, c in run), default=0.0))
