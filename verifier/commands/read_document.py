@@ -14,18 +14,20 @@ from verifier.errors import VerifierError
 from verifier.jsonout import write_json
 
 
-def _text_detector(config: Config) -> Any:
-    """Only the model this command needs, verified against the registry like at start-up."""
-    from verifier.documents.item import TEXT_DETECTOR
-    from verifier.models import load_one
+def _text_models(config: Config) -> Any:
+    """Only the models this command needs (text detection and the second recogniser),
+    verified against the registry like at start-up."""
+    from verifier.documents.item import TEXT_DETECTOR, TEXT_RECOGNISER
+    from verifier.models import LoadedModels, load_one
 
-    return load_one(config.models_registry, TEXT_DETECTOR)
+    objects = {name: load_one(config.models_registry, name)
+               for name in (TEXT_DETECTOR, TEXT_RECOGNISER)}
+    return LoadedModels(face_detector=None, objects=objects, verified={})
 
 
-def _read_one(path: Path, kind: str, detector: Any, config: Config) -> dict[str, Any]:
-    from verifier.documents.item import TEXT_DETECTOR, analyse_document
+def _read_one(path: Path, kind: str, models: Any, config: Config) -> dict[str, Any]:
+    from verifier.documents.item import analyse_document
     from verifier.imaging import decode_image
-    from verifier.models import LoadedModels
 
     try:
         data = path.read_bytes()
@@ -35,7 +37,6 @@ def _read_one(path: Path, kind: str, detector: Any, config: Config) -> dict[str,
         image = decode_image(data, config.imaging)
     except VerifierError as exc:
         return {"image": str(path), "error": exc.message}
-    models = LoadedModels(face_detector=None, objects={TEXT_DETECTOR: detector}, verified={})
     analysis = analyse_document(image, kind, models, config)
     return {"image": str(path), "kind": kind, **analysis.to_dict()}
 
@@ -55,7 +56,7 @@ def _print(result: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = config_from(args)
-    detector = _text_detector(config)
+    models = _text_models(config)
     images: list[Path] = args.images
     results = []
     iterator: Any = images
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
         iterator = tqdm(images, unit="image", file=sys.stderr)
     for path in iterator:
-        result = _read_one(path, args.kind, detector, config)
+        result = _read_one(path, args.kind, models, config)
         results.append(result)
         if args.json != "-":
             _print(result)
