@@ -60,25 +60,15 @@ class DetectedFace:
         return math.dist(self.left_eye_px, self.right_eye_px)
 
     @property
+    def eye_mid_px(self) -> tuple[float, float]:
+        return ((self.left_eye_px[0] + self.right_eye_px[0]) / 2,
+                (self.left_eye_px[1] + self.right_eye_px[1]) / 2)
+
+    @property
     def roll_deg(self) -> float:
         dx = self.right_eye_px[0] - self.left_eye_px[0]
         dy = self.right_eye_px[1] - self.left_eye_px[1]
         return math.degrees(math.atan2(dy, dx))
-
-
-def scaled(face: DetectedFace, factor: float) -> DetectedFace:
-    """`face` in the coordinates of the image scaled by `factor` (detection on a reduced
-    copy, results on the original)."""
-    def pt(p: tuple[float, float]) -> tuple[float, float]:
-        return (p[0] * factor, p[1] * factor)
-
-    b = face.box
-    return DetectedFace(
-        box=FaceBox(left=round(b.left * factor), top=round(b.top * factor),
-                    right=round(b.right * factor), bottom=round(b.bottom * factor)),
-        detector_score=face.detector_score, left_eye_px=pt(face.left_eye_px),
-        right_eye_px=pt(face.right_eye_px), nose_px=pt(face.nose_px),
-        landmarks_px=tuple(pt(p) for p in face.landmarks_px))
 
 
 def transformed(face: DetectedFace, affine: np.ndarray) -> DetectedFace:
@@ -98,6 +88,12 @@ def transformed(face: DetectedFace, affine: np.ndarray) -> DetectedFace:
                     bottom=round(max(ys))),
         detector_score=face.detector_score, left_eye_px=left_eye, right_eye_px=right_eye,
         nose_px=pt(face.nose_px), landmarks_px=tuple(pt(p) for p in face.landmarks_px))
+
+
+def scaled(face: DetectedFace, factor: float) -> DetectedFace:
+    """`face` in the coordinates of the image scaled by `factor` (detection on a reduced
+    copy, results on the original)."""
+    return transformed(face, np.array([[factor, 0.0, 0.0], [0.0, factor, 0.0]]))
 
 
 def detect_faces(rgb: np.ndarray, models: LoadedModels, upsample: int = 0,

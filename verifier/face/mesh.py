@@ -86,6 +86,12 @@ class DenseLandmarks:
     irises_px: tuple[tuple[float, float, float], tuple[float, float, float]]
 
 
+def upright(points: np.ndarray, roll_deg: float) -> np.ndarray:
+    """`points` (N x 2) turned by -roll about the origin: the eye line horizontal."""
+    c, s = math.cos(math.radians(roll_deg)), math.sin(math.radians(roll_deg))
+    return points @ np.array([[c, -s], [s, c]])
+
+
 def _crop_transform(centre: tuple[float, float], side_px: float, angle_rad: float,
                     out_px: int) -> np.ndarray:
     """2x3 affine taking image pixels to a square crop of `out_px` centred on `centre`,
@@ -141,18 +147,16 @@ def fit_dense_landmarks(rgb: np.ndarray, face: DetectedFace, mesh_model: _Tflite
                         eye_model: _TfliteModel) -> DenseLandmarks:
     ied = face.inter_eye_distance_px
     roll = math.radians(face.roll_deg)
-    eye_mid = ((face.left_eye_px[0] + face.right_eye_px[0]) / 2,
-               (face.left_eye_px[1] + face.right_eye_px[1]) / 2)
+    eye_mid = face.eye_mid_px
     down = (-math.sin(roll), math.cos(roll))
     centre = (eye_mid[0] + down[0] * _FIRST_CROP_BELOW_EYES_IED * ied,
               eye_mid[1] + down[1] * _FIRST_CROP_BELOW_EYES_IED * ied)
     mesh, _ = _run_mesh(rgb, mesh_model, centre, _FIRST_CROP_SIDE_IED * ied, roll)
     # Second pass on the first mesh's extent, measured upright (along the eye line).
-    c, s = math.cos(roll), math.sin(roll)
-    upright = mesh @ np.array([[c, -s], [s, c]])
-    lo, hi = upright.min(axis=0), upright.max(axis=0)
-    mid = (lo + hi) / 2
-    centre = (float(mid[0] * c - mid[1] * s), float(mid[0] * s + mid[1] * c))
+    level = upright(mesh, face.roll_deg)
+    lo, hi = level.min(axis=0), level.max(axis=0)
+    mid = upright(((lo + hi) / 2)[None], -face.roll_deg)[0]
+    centre = (float(mid[0]), float(mid[1]))
     mesh, presence = _run_mesh(rgb, mesh_model, centre,
                                _MESH_CROP_SCALE * float(max(hi - lo)), roll)
     left, left_iris = _eye_contour(rgb, eye_model, mesh[LEFT_EYE_OUTER], mesh[LEFT_EYE_INNER],

@@ -114,8 +114,7 @@ def _rect(cx: float, cy: float, x0: float, x1: float, y0: float, y1: float, ied:
 
 
 def _regions(face: DetectedFace, width: int, height: int) -> FaceRegions:
-    cx = (face.left_eye_px[0] + face.right_eye_px[0]) / 2
-    cy = (face.left_eye_px[1] + face.right_eye_px[1]) / 2
+    cx, cy = face.eye_mid_px
     ied = face.inter_eye_distance_px
 
     def r(x0: float, x1: float, y0: float, y1: float, ax: float = cx, ay: float = cy) -> Rect:
@@ -124,9 +123,11 @@ def _regions(face: DetectedFace, width: int, height: int) -> FaceRegions:
     lx, ly = face.left_eye_px
     rx, ry = face.right_eye_px
     return FaceRegions(
-        face=r(-0.8, 0.8, 0.2, 1.0), eye_band=r(-0.8, 0.8, -0.35, 0.35), left_cheek=r(-0.85, -0.2, 0.25, 0.95),
-        right_cheek=r(0.2, 0.85, 0.25, 0.95), forehead=r(-0.4, 0.4, -0.6, -0.4),
-        left_eye=r(-0.22, 0.22, -0.13, 0.13, lx, ly), right_eye=r(-0.22, 0.22, -0.13, 0.13, rx, ry),
+        face=r(-0.8, 0.8, 0.2, 1.0), eye_band=r(-0.8, 0.8, -0.35, 0.35),
+        left_cheek=r(-0.85, -0.2, 0.25, 0.95), right_cheek=r(0.2, 0.85, 0.25, 0.95),
+        forehead=r(-0.4, 0.4, -0.6, -0.4),
+        left_eye=r(-0.22, 0.22, -0.13, 0.13, lx, ly),
+        right_eye=r(-0.22, 0.22, -0.13, 0.13, rx, ry),
         nose_bridge=r(-0.125, 0.125, -0.18, 0.06),
         left_lens=r(-0.45, 0.45, -0.3, 0.35, lx, ly), right_lens=r(-0.45, 0.45, -0.3, 0.35, rx, ry))
 
@@ -194,8 +195,7 @@ def _find_crown(lab: np.ndarray, scale: float, eye_mid: tuple[float, float], ied
 def _head(face: DetectedFace, lab: np.ndarray, scale: float
           ) -> tuple[HeadGeometry, np.ndarray]:
     ied = face.inter_eye_distance_px
-    eye_mid = ((face.left_eye_px[0] + face.right_eye_px[0]) / 2,
-               (face.left_eye_px[1] + face.right_eye_px[1]) / 2)
+    eye_mid = face.eye_mid_px
     roll = face.roll_deg
     # Face axis pointing down the face (towards the chin), in image coordinates.
     down = (-math.sin(math.radians(roll)), math.cos(math.radians(roll)))
@@ -270,5 +270,4 @@ def analyse_photo(image: DecodedImage, models: LoadedModels, framing: FramingCon
                                             models["eye_contours"])
     return PhotoAnalysis(width_px=image.width_px, height_px=image.height_px, faces=faces,
                          pose=pose, head=head, landmarks=landmarks, regions=regions, lab=lab,
-                         measure_scale=scale,
-                         background_mask=mask, grey=image.grey(), rgb=rgb)
+                         measure_scale=scale, background_mask=mask, grey=image.grey(), rgb=rgb)

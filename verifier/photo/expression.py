@@ -1,14 +1,10 @@
 """Eyes open, mouth closed, neutral expression: measured on the dense landmarks
 (verifier/face/mesh.py), in units of the eye width or the inter-eye distance (IED) so that
-they do not depend on the image size.
-
-Thresholds were placed between the conditions of the Yale face set (15 people: normal,
-sleepy, wink, happy, surprised; bench/REPORT-photo.md has the distributions).
+they do not depend on the image size. bench/REPORT-photo.md has the distributions the
+thresholds were placed in (Yale conditions, hand-labelled real photos, LFW Asian faces).
 """
 
 from __future__ import annotations
-
-import math
 
 import cv2
 import numpy as np
@@ -65,14 +61,18 @@ def iris_to_skin_lightness(grey: np.ndarray, contour: np.ndarray,
     return float(np.median(patch[disc])) / max(1.0, float(np.median(patch[around])))
 
 
+def _measurable(a: PhotoAnalysis) -> bool:
+    return (a.single_face and a.landmarks is not None
+            and a.landmarks.face_presence >= _MIN_FACE_PRESENCE)
+
+
 def _upright_ied_units(a: PhotoAnalysis) -> np.ndarray | None:
     """Mesh points with the roll removed, in IED units (y grows towards the chin)."""
-    if not a.single_face or a.landmarks is None or a.landmarks.face_presence < _MIN_FACE_PRESENCE:
+    if not _measurable(a):
         return None
+    assert a.landmarks is not None
     face = a.faces[0]
-    roll = math.radians(face.roll_deg)
-    c, s = math.cos(roll), math.sin(roll)
-    return a.landmarks.mesh_px @ np.array([[c, -s], [s, c]]) / face.inter_eye_distance_px
+    return m.upright(a.landmarks.mesh_px, face.roll_deg) / face.inter_eye_distance_px
 
 
 def mouth_gap_ied(points: np.ndarray) -> float:
@@ -94,7 +94,7 @@ def eyes_open(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
     `iris_check_below_openness` an eye also fails when no dark iris shows between its lids."""
     t = s.thresholds
     threshold = t.min_eye_openness
-    if _upright_ied_units(a) is None:
+    if not _measurable(a):
         return _cannot_assess(a, "eyes_open", "ratio", threshold)
     lm = a.landmarks
     assert lm is not None

@@ -36,7 +36,7 @@ def glasses(a: PhotoAnalysis, s: CheckSettings) -> RequirementResult:
         return unknown("glasses", "share", threshold)
     f = a.faces[0]
     ied = f.inter_eye_distance_px
-    cx, cy = (f.left_eye_px[0] + f.right_eye_px[0]) / 2, (f.left_eye_px[1] + f.right_eye_px[1]) / 2
+    cx, cy = f.eye_mid_px
     # Context around the bridge (for the gradient filter and the contrast reference),
     # scaled to 64 px between the eyes so the filter sees the same anatomy at any size.
     left, top = max(0, int(cx - 0.5 * ied)), max(0, int(cy - 0.5 * ied))

@@ -71,7 +71,8 @@ def _close_mouth(photo: np.ndarray) -> np.ndarray:
     across = np.clip(1 - ((xs - _LIPS_X) / _MOUTH_HALF_WIDTH) ** 2, 0, 1)
     # Where each output pixel samples the original: above the line from higher up (the
     # upper lip comes down), below it from lower down (the lower lip comes up).
-    up = np.clip((ys - _NOSE_BASE_Y) / (line - _NOSE_BASE_Y), 0, 1) * (line - _UPPER_LIP_INNER_Y + 0.8)
+    up = (np.clip((ys - _NOSE_BASE_Y) / (line - _NOSE_BASE_Y), 0, 1)
+          * (line - _UPPER_LIP_INNER_Y + 0.8))
     down = np.clip((_CHIN_Y - ys) / (_CHIN_Y - line), 0, 1) * (_LOWER_LIP_INNER_Y - line + 0.8)
     dy = np.where(ys < line, -up, down) * across
     dx = np.zeros_like(dy)
