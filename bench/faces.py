@@ -396,7 +396,7 @@ def timings(repeats: int) -> list[str]:
 
 
 def gallery_timings(sizes: tuple[int, ...], probes: int) -> list[str]:
-    from verifier.face.gallery import ExactIndex
+    from verifier.face.index import ExactIndex
 
     rng = np.random.default_rng(0)
     lines = ["| gallery entries | memory | median ms per probe (top 5) | top-1 self-hit |",

@@ -1,8 +1,9 @@
 """The 1:N search interface shared by faces and fingerprints.
 
-Implementations: exact search in-process (faces: numpy over embeddings; fingerprints:
-bozorth3 over minutiae templates), persisted next to the case store. A distributed vector
-engine can take over at national scale behind the same protocol.
+Implementations: verifier.galleries.face (exact numpy search over embeddings, persisted next
+to the case store). Fingerprints are searched by whole case instead
+(verifier.galleries.fingerprints: an index shortlist in front of Bozorth3). A distributed
+vector engine can take over at national scale behind the same protocol.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ class Enrolment:
     """Who a template belongs to."""
 
     case_id: str
+    # Given to `enrol`: the NIK in clear. In what a persisted gallery returns: the NIK's keyed
+    # hash (verifier.galleries.nik), compared with a NIK by the gallery's `same_nik`.
     nik: str
     label: str  # "face", or "finger:<ISO position>"
 

@@ -47,10 +47,13 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _reencrypt_gallery(store: CaseStore) -> int:
-    """The duplicate-search gallery's embeddings live in the same database, sealed alike."""
-    from verifier.face.gallery import gallery_for
+    """The duplicate-search galleries live in the same database, sealed alike (their NIK
+    hashes are re-keyed too)."""
+    from verifier.galleries.face import gallery_for
+    from verifier.galleries.fingerprints import reencrypt_fingerprints
 
-    return gallery_for(store).reencrypt(store.keys)
+    return (gallery_for(store.engine, store.keys).reencrypt(store.keys)
+            + reencrypt_fingerprints(store.engine, store.keys))
 
 
 def _rotate(args: argparse.Namespace) -> int:

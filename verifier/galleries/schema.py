@@ -1,0 +1,49 @@
+"""The gallery tables (SQLAlchemy Core). Alembic migration 0002 creates them; a change here
+needs a new migration.
+
+Columns marked "sealed" hold AES-256-GCM ciphertext (verifier.cases.crypto), bound to their
+row by `context`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (Column, DateTime, Integer, LargeBinary, MetaData, String, Table,
+                        UniqueConstraint)
+
+NIK_HASH_CHARS = 64 + 1 + 64  # "<key id>:<hex HMAC-SHA256>" (key ids have at most 64 chars)
+
+metadata = MetaData()
+
+face_gallery = Table(
+    "face_gallery", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("label", String(32), nullable=False),
+    Column("nik_hash", String(NIK_HASH_CHARS), nullable=False, index=True),
+    Column("nik", LargeBinary, nullable=False),  # sealed: only to re-hash on key rotation
+    Column("embedding", LargeBinary, nullable=False),  # sealed: 128 float32 little-endian
+    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_id", "label", name="uq_face_gallery_case_label"),
+)
+
+fingerprint_gallery = Table(
+    "fingerprint_gallery", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("case_id", String(64), nullable=False, index=True),
+    Column("position", Integer, nullable=False),  # ISO/IEC 19794-2 finger position 1-10
+    Column("nik_hash", String(NIK_HASH_CHARS), nullable=False, index=True),
+    Column("nik", LargeBinary, nullable=False),  # sealed: only to re-hash on key rotation
+    Column("template", LargeBinary, nullable=False),  # sealed: ISO/IEC 19794-2 record
+    # Sealed float32 little-endian (verifier.fingerprint.index): a pair histogram cannot be
+    # turned back into a print, but it links the same finger across databases like any
+    # biometric feature, so it is protected like the template it comes from.
+    Column("index_vector", LargeBinary, nullable=False),
+    Column("index_version", String(64), nullable=False),  # IndexParams.version
+    Column("enrolled_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("case_id", "position", name="uq_fingerprint_gallery_case_position"),
+)
+
+
+def context(table: str, column: str, case_id: str, slot: object) -> str:
+    """Binds a sealed value to its row: one copied onto another case or slot will not open."""
+    return f"{table}.{column}:{case_id}:{slot}"
