@@ -2,7 +2,8 @@
 
     {"full_name": "...", "nik": "1707...", "date_of_birth": "YYYY-MM-DD",
      "place_of_birth": "...", "sex": "male|female", "passport_type": "ordinary|electronic",
-     "parents_consent": true}          (optional; minors only: both parents signed consent)
+     "parents_consent": true,          (optional; minors only: both parents signed consent)
+     "application_kind": "first|renewal"}  (optional; default first)
 
 Every problem is reported at once, so the officer fixes the file in one go. Only the form's own
 shape is checked here; whether the NIK agrees with the birth date is the verifier's job.
@@ -23,6 +24,9 @@ FIELDS = ("full_name", "nik", "date_of_birth", "place_of_birth", "sex", "passpor
 _SEX = {"male": types_pb2.SEX_MALE, "female": types_pb2.SEX_FEMALE}
 _PASSPORT = {"ordinary": types_pb2.PASSPORT_TYPE_ORDINARY,
              "electronic": types_pb2.PASSPORT_TYPE_ELECTRONIC}
+_KIND = {"first": types_pb2.APPLICATION_KIND_FIRST,
+         "renewal": types_pb2.APPLICATION_KIND_RENEWAL}
+OPTIONAL = ("parents_consent", "application_kind")
 _NIK = re.compile(r"^\d{16}$")
 
 
@@ -34,7 +38,7 @@ def parse_application(data: Any, *, today: dt.date | None = None) -> types_pb2.A
     problems: list[str] = []
     problems += [f"missing field {name!r}" for name in FIELDS if name not in data]
     problems += [f"unknown field {name!r}" for name in data
-                 if name not in FIELDS and name != "parents_consent"]
+                 if name not in FIELDS and name not in OPTIONAL]
     consent = data.get("parents_consent", False)
     if not isinstance(consent, bool):
         problems.append("parents_consent must be true or false")
@@ -65,6 +69,9 @@ def parse_application(data: Any, *, today: dt.date | None = None) -> types_pb2.A
         problems.append("sex must be 'male' or 'female'")
     if "passport_type" in text and text["passport_type"].lower() not in _PASSPORT:
         problems.append("passport_type must be 'ordinary' or 'electronic'")
+    kind = data.get("application_kind", "first")
+    if not isinstance(kind, str) or kind.lower() not in _KIND:
+        problems.append("application_kind must be 'first' or 'renewal'")
     if problems:
         raise ApplicationDataError("invalid application: " + "; ".join(problems))
 
@@ -73,7 +80,8 @@ def parse_application(data: Any, *, today: dt.date | None = None) -> types_pb2.A
         full_name=text["full_name"], nik=text["nik"],
         date_of_birth=types_pb2.Date(year=birth.year, month=birth.month, day=birth.day),
         place_of_birth=text["place_of_birth"], sex=_SEX[text["sex"].lower()],
-        passport_type=_PASSPORT[text["passport_type"].lower()], parents_consent=consent)
+        passport_type=_PASSPORT[text["passport_type"].lower()], parents_consent=consent,
+        application_kind=_KIND[kind.lower()])
 
 
 def load_application(path: str | Path) -> types_pb2.ApplicationData:

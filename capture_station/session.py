@@ -496,7 +496,7 @@ class StationSession:
             log.warning("ignoring a message for session %s", message.client_session_id)
             return
         kind = message.WhichOneof("payload")
-        if kind in ("ack", "verdict"):
+        if kind in ("ack", "verdict", "progress"):
             self._last_progress = loop.time()
             self._stream_progressed = True
         if kind == "ack":
@@ -515,8 +515,16 @@ class StationSession:
             if result.sequence not in self._items:
                 self._items[result.sequence] = ItemReport(result.sequence, result.summary)
                 self._safe(self._events.on_item_result, result)
+        elif kind == "progress":
+            pass  # the verifier is computing the verdict: progress, counted above
         elif kind == "error":
             error = message.error
+            if (error.sequence == self._finish_sequence
+                    and _item_error_code(error) == "SEQUENCE_GAP"):
+                # The verifier lacks earlier messages (a store error cut a stream short):
+                # a fresh stream resends everything unacknowledged, in order, then Finish.
+                raise _StreamBroken(f"verifier asks for missing messages: "
+                                    f"{error.status.message}")
             if error.sequence not in self._error_sequences:
                 self._error_sequences.add(error.sequence)
                 self._errors.append(ErrorReport("verifier", error.sequence,

@@ -11,6 +11,7 @@ is ever used twice or skipped (a refused, oversized message consumes no number).
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
@@ -21,6 +22,8 @@ from typing import Any
 
 from capture_station.errors import MessageTooLarge, SpoolError
 from verifier.api.v1 import capture_pb2
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
@@ -152,10 +155,15 @@ class Spool:
         return [_session_from_row(row) for row in rows]
 
     def record_verdict(self, client_session_id: str, verdict: dict[str, Any]) -> None:
-        """Close the session with its verdict. Anything still in its outbox is dropped: the
-        verifier has closed the case, so resending it could only be refused."""
+        """Close the session with its verdict. Nothing unacknowledged is deleted: the verifier
+        refuses a verdict over a gap, so anything still in the outbox was never committed
+        there and stays here for an operator (`pending_count`)."""
         with self._transaction() as db:
-            db.execute("DELETE FROM outbox WHERE client_session_id = ?", (client_session_id,))
+            left = db.execute("SELECT COUNT(*) FROM outbox WHERE client_session_id = ?",
+                              (client_session_id,)).fetchone()[0]
+            if left:
+                log.warning("session %s has its verdict with %d unacknowledged messages kept "
+                            "in the spool", client_session_id, left)
             db.execute(
                 "UPDATE sessions SET state = ?, verdict_json = ?, finished_unix_ms = ?"
                 " WHERE client_session_id = ?",

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 import pytest
 
 from capture_station.camera import OpenCVCamera
@@ -17,16 +16,17 @@ from capture_station.documents import DocumentScan
 from capture_station.scanners import open_scanner
 from capture_station.session import SessionConfig, SessionEvents, StationSession
 from capture_station.spool import Spool
+from tests.complete_case import application, finger_png, ktp_jpeg
 from tests.harness import InProcessVerifier, SubprocessVerifier
-from tests.images import encode
 from tests.netcut import CuttableProxy
 from verifier.api.v1 import types_pb2
 from verifier.cases.store import CaseStore
-from verifier.synthetic.fingerprints import encode_png, impression
 from verifier.synthetic.frames import approach_sequence
 
 FPS = 10
-FINGERS = ("02_right_index.png", "07_left_index.png", "right_thumb.png")
+# Ten fingers, named as a folder scanner reads them (a position number, or a name).
+FINGERS = ("01.png", "02_right_index.png", "03.png", "04.png", "05.png", "06.png",
+           "07_left_index.png", "08.png", "09.png", "left_little.png")
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +41,10 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     fingers = root / "fingers"
     fingers.mkdir()
     for i, name in enumerate(FINGERS):  # a different generated finger in each slot
-        (fingers / name).write_bytes(encode_png(impression(600 + i, 0)))
+        (fingers / name).write_bytes(finger_png(600 + i))
     return {"video": video, "fingers": fingers}
 
 
-def application() -> types_pb2.ApplicationData:
-    return types_pb2.ApplicationData(full_name="BUDI SANTOSO", nik="1707011203850002",
-                                     sex=types_pb2.SEX_MALE,
-                                     date_of_birth=types_pb2.Date(year=1985, month=3, day=12))
 
 
 class Recorder(SessionEvents):
@@ -83,8 +79,7 @@ def run_station(address: str, spool_path: Path, inputs: dict[str, Path],
                       max_fps=FPS, connect_deadline_s=60, backoff_max_s=1.0),
         spool, application=application(), camera=OpenCVCamera(str(inputs["video"])),
         scanner=open_scanner(f"folder:{inputs['fingers']}"),
-        documents=[DocumentScan(kind=types_pb2.DOCUMENT_KIND_KTP,
-                                image=encode(np.full((540, 856, 3), 210, np.uint8), "PNG"),
+        documents=[DocumentScan(kind=types_pb2.DOCUMENT_KIND_KTP, image=ktp_jpeg(),
                                 source="generated")],
         events=events)
     return asyncio.run(session.run()), spool

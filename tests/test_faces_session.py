@@ -1,5 +1,5 @@
 """Face results in real counter sessions over gRPC: live capture vs the KTP and old-passport
-photos, and duplicate-identity search against enrolled (approved) cases."""
+photos, and duplicate-identity search against earlier (enrolled at their verdict) cases."""
 
 from __future__ import annotations
 
@@ -12,10 +12,8 @@ import pytest
 from tests.harness import InProcessVerifier
 from tests.images import encode
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
-from verifier.errors import SessionStateError
-from verifier.face.case import enrol_case
 from verifier.face.document_faces import find_face
-from verifier.face.gallery import gallery_for
+from verifier.galleries.face import gallery_for as face_gallery_for
 from verifier.gallery import Enrolment
 from verifier.synthetic.frames import astronaut, framed_face
 from verifier.synthetic.recapture import Degradation, recapture
@@ -95,31 +93,28 @@ def test_live_face_against_documents_and_earlier_applicants(verifier: InProcessV
     assert float(ev["distance"]) > 1 - float(ev["threshold"])
     assert "tidak cocok" in flag.message_id and "does not match" in flag.message_en
 
-    # 3. The first applicant is approved and enrolled; the same face returns under another NIK.
-    models = verifier.server.runtime.models
-    enrolment = enrol_case(genuine.case_id, verifier.store, models, verifier.config)
-    assert enrolment == Enrolment(genuine.case_id, "1707014508900001", "face")
+    # 3. Every finished case is enrolled at its verdict; the same face returns under another
+    # NIK. The counter learns that a review is needed, not who the other applicant is.
     again = session(verifier.address, "1707014508900099", [], steady)
     dup = face_flags(again)["face.duplicate_identity"]
     assert dup.severity == types_pb2.SEVERITY_REVIEW
-    assert dup.evidence["other_nik"] == "1707014508900001"
-    assert matches(again)[f"gallery:{genuine.case_id}"].match
+    assert "1707014508900001" not in again.SerializeToString().decode("latin-1")
+    assert [m.match for m in again.matches if m.reference == "gallery"] == [True]
+    stored = verifier.store.verdict(again.case_id)
+    assert stored is not None and {f.evidence.get("other_case") for f in stored.flags
+                                   if f.rule_id == "face.duplicate_identity"} == {genuine.case_id}
 
     # 4. A NIK enrolled with a different face (the cameraman's) comes back with this face.
+    models = verifier.server.runtime.models
     other = find_face(cameraman(), models, verifier.config.face)
-    gallery_for(verifier.store).enrol(
+    face_gallery_for(verifier.store.engine, verifier.store.keys).enrol(
         Enrolment("earlier-case", "1707015555550005", "face"), other.template.embedding)
     taken = session(verifier.address, "1707015555550005", [], steady)
     assert "face.nik_face_mismatch" in face_flags(taken)
     assert "face.duplicate_identity" in face_flags(taken)  # still the first applicant's face
-    assert not matches(taken)["gallery:earlier-case"].match
+    assert False in [m.match for m in taken.matches if m.reference == "gallery"]
 
     # The same NIK and the same face (a renewal) raises nothing.
     renewal = session(verifier.address, "1707014508900001", [], steady)
     assert not face_flags(renewal)
-    assert matches(renewal)[f"gallery:{genuine.case_id}"].match
-
-    # Enrolment needs an accepted capture.
-    bare, _ = verifier.store.start_session("no-frames", 1, "loket-1", "petugas-7", {"nik": "1"})
-    with pytest.raises(SessionStateError, match="no accepted live capture"):
-        enrol_case(bare.case_id, verifier.store, models, verifier.config)
+    assert all(m.match for m in renewal.matches if m.reference == "gallery")

@@ -17,9 +17,10 @@ from verifier.cases.crypto import generate_ring
 from verifier.cases.store import CaseStore
 from verifier.config import load_config
 from verifier.consistency import document_rules
+from verifier.consistency.case_evidence import case_evidence
 from verifier.consistency.context import CaseContext
 from verifier.consistency.verdict import Match, decide
-from verifier.review.app import create_app, gallery_enroller
+from verifier.review.app import create_app
 from verifier.synthetic.frames import framed_face
 from verifier.synthetic.ktp import generate_ktp
 
@@ -55,8 +56,10 @@ def flagged_case(store: CaseStore, sid: str, station: str = "lebong-loket-1") ->
         (rng.random((300, 260)) * 255).astype(np.uint8), "PNG"), keep_payload=True,
         subtype="2", result={"summary": "", "checks": FINGER_CHECKS, "fields": [],
                              "record": {}})
-    ctx = CaseContext(contents=store.contents(case.case_id), store=store, models=None,
-                      config=load_config())  # type: ignore[arg-type] - the rules use no model
+    # The document rules read only the evidence: no model, gallery or matcher.
+    ctx = CaseContext(evidence=case_evidence(store.contents(case.case_id)), galleries=None,
+                      models=None, face_matcher=None,  # type: ignore[arg-type]
+                      config=load_config())
     face = Match(modality="face", probe="live_capture", reference="ktp_photo", score=0.41,
                  score_unit="1 - L2", threshold=0.45, operating_point="FMR=1e-3", match=False,
                  model="dlib_resnet_v1")
@@ -189,22 +192,3 @@ def test_pages_refuse_strangers_forged_forms_and_auditors(
                        ).status_code == 400
     assert client.get("/case/no-such-case").status_code == 404
     assert store.reviews(case_id) == []
-
-
-@pytest.mark.slow
-def test_approval_enrols_the_applicant_in_the_gallery(client_site: tuple[CaseStore, str]) -> None:
-    store, case_id = client_site
-    config = load_config()
-    enrol = gallery_enroller(store, config)
-    if enrol is None:
-        pytest.skip("no face gallery in this build")
-    client = create_app(store, config, enrol).test_client()
-    csrf = _login(client, "rina")
-    reply = client.post(f"/case/{case_id}/decision", data={
-        "decision": "APPROVE", "reason": "KTP lama; nama sesuai akta", "csrf": csrf})
-    assert reply.status_code == 302
-    [entry] = [e for e in store.audit.entries() if e.action == "gallery_enrol"]
-    assert entry.detail == {"outcome": "enrolled"}
-    from verifier.face.gallery import gallery_for
-
-    assert len(gallery_for(store)) == 1

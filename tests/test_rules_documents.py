@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from verifier.cases.store import CaseContents, StoredMessage
-from verifier.consistency import (biometric_rules, document_rules, identity_rules, ktp_rules,
-                                  minor_rules, passport_rules)
+from verifier.consistency import (document_rules, identity_rules, ktp_rules, minor_rules,
+                                  passport_rules)
+from verifier.consistency.case_evidence import case_evidence
 from verifier.consistency.facts import CaseFacts, gather_facts
 from verifier.consistency.verdict import Decision, Flag, Match, Severity, decide
 
@@ -47,7 +48,7 @@ def case(application: dict[str, Any] | None = None,
 
 
 def facts(**kw: Any) -> CaseFacts:
-    return gather_facts(case(**kw))
+    return gather_facts(case_evidence(case(**kw)))
 
 
 def rule_ids(flags: list) -> list[str]:
@@ -256,15 +257,6 @@ def test_missing_or_garbled_values_never_crash(application: dict[str, Any]) -> N
 
 
 # -- biometric results -----------------------------------------------------------------------
-
-def test_a_declared_finger_exception_is_shown_to_the_reviewer() -> None:
-    missing = StoredMessage(sequence=12, kind="fingerprint_exception", subtype="7", error=None,
-                            has_payload=False, result={"reason": "AMPUTATED"})
-    flags = biometric_rules.fingerprint_exceptions(case(extra=(missing,)))
-    assert rule_ids(flags) == ["fingerprint.exception_declared"]
-    assert flags[0].severity is Severity.INFO and flags[0].evidence["reason"] == "AMPUTATED"
-    assert biometric_rules.fingerprint_exceptions(case()) == []
-
 
 def _match(reference: str, match: bool) -> Match:
     return Match(modality="face", probe="live_capture", reference=reference, score=0.7,

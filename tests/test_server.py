@@ -138,8 +138,13 @@ def test_session_end_to_end(verifier: InProcessVerifier) -> None:
     assert photo.height_px == verifier.config.photo.capture.output_height_px
     assert abs(photo.width_px / photo.height_px - 0.75) < 0.01
     assert [r.sequence for r in of(replies, "item_result")] == [accepted_seq + 1, accepted_seq + 2]
+    # A blank grey "KTP" and one random-noise "finger": the case is incomplete, never PASS
+    # (its complete twin is test_a_complete_session_passes_and_each_missing_item_stops_it).
     (verdict,) = of(replies, "verdict")
-    assert verdict.decision == types_pb2.DECISION_PASS, verdict
+    assert verdict.decision == types_pb2.DECISION_FAIL, verdict
+    rules = {f.rule_id for f in verdict.flags}
+    assert {"documents.ktp_unreadable", "fingerprint.below_quality_gate",
+            "fingerprint.finger_missing"} <= rules, rules
     counts = verifier.store.message_counts()
     assert counts == {"start": 1, "frame": 2 + steady, "document": 1, "fingerprint": 1,
                       "finish": 1}
@@ -187,7 +192,7 @@ def test_bad_inputs_get_errors_and_the_session_goes_on(verifier: InProcessVerifi
     rules = [f.rule_id for f in verdict.flags]
     assert rules.count("input.item_rejected") == 4  # documents and fingerprints, not frames
     assert "documents.ktp_missing" in rules
-    assert verdict.decision == types_pb2.DECISION_REVIEW
+    assert verdict.decision == types_pb2.DECISION_FAIL
 
 
 def test_message_over_transport_limit_ends_only_that_stream(verifier: InProcessVerifier) -> None:
@@ -197,10 +202,14 @@ def test_message_over_transport_limit_ends_only_that_stream(verifier: InProcessV
     with pytest.raises(grpc.RpcError) as info:
         run_stream(verifier.address, [start, huge])
     assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
-    # A new stream resumes the same session (start is a duplicate now or new; either way acked).
+    # A new stream resumes the same session (start is a duplicate now or new; either way
+    # acked); Finish is refused while the message that never arrived is missing.
     replies = run_stream(verifier.address, [start, m.frame(GOOD), m.finish()])
-    assert [a.sequence for a in of(replies, "ack")] == [1, 3, 4]
-    assert of(replies, "verdict")
+    assert [a.sequence for a in of(replies, "ack")] == [1, 3]
+    assert not of(replies, "verdict")
+    (gap,) = of(replies, "error")
+    assert gap.sequence == 4 and error_reason(gap.status) == "SEQUENCE_GAP"
+    assert gap.status.message.startswith("sequence numbers 2 are missing")
 
 
 def test_messages_for_unknown_or_malformed_sessions_are_not_acknowledged(

@@ -69,7 +69,8 @@ def test_verdict_closes_session(tmp_path):
     with Spool(path) as spool:
         assert spool.open_sessions() == []
         assert spool.session("s").verdict == {"case_id": "c1", "decision": "DECISION_PASS"}
-        assert spool.pending_count("s") == 0
+        # An unacknowledged message is never deleted, not even by the verdict.
+        assert spool.pending_count("s") == 1
         with pytest.raises(SpoolError, match="already has a verdict"):
             spool.append("s", _frame())
         with pytest.raises(SpoolError, match="not in"):

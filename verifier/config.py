@@ -37,8 +37,29 @@ class ServerConfig:
     # error for that message alone instead of ending the whole stream.
     max_message_bytes: int = 24 * 1024 * 1024
     grace_period_s: float = 5.0
-    # Worker threads for image analysis (dlib and OpenCV release the GIL).
+    # Worker threads for image analysis, one per core: HOG, landmarks, OpenCV, NBIS and
+    # onnxruntime release the GIL (dlib's ResNet and CNN do not). Models that must not be
+    # shared are loaded once per thread (verifier.models.ModelPool).
     analysis_threads: int = 2
+    # Analysis tasks allowed to wait for a thread; one more gets RESOURCE_EXHAUSTED at once.
+    # Each stream has one message in work at a time, so this is about how many stations beyond
+    # `analysis_threads` can be served at once (8 on a counter, 4x headroom). Unbounded, a
+    # burst would wait where no station sees the end of the queue and hold its images (up to
+    # max_message_bytes each) in memory.
+    max_queued_tasks: int = 32
+
+
+@dataclass(frozen=True)
+class SessionLimitsConfig:
+    """What one counter session may send; beyond it a message gets RESOURCE_EXHAUSTED (and
+    is not committed), so a stuck or hostile station cannot fill the store."""
+
+    # 20 minutes of camera at the station's default 5 frames/s.
+    max_frames: int = 6000
+    # A KTP, an akta, the parents' KTPs, an old passport, rescans: 20 is generous.
+    max_documents: int = 20
+    # Ten fingers with three retries each.
+    max_fingerprints: int = 40
 
 
 @dataclass(frozen=True)
@@ -234,6 +255,16 @@ class FingerprintConfig:
     operating_point: str = "FMR=1e-3"
     # Keep raw fingerprint images in the case as well as the ISO/IEC 19794-2 templates.
     keep_images: bool = False
+    # Declared exceptions (missing, amputated, bandaged fingers) beyond this count send the
+    # case to review: it is also how a person would dodge the duplicate search. All ten
+    # declared is a FAIL for a supervisor.
+    max_exceptions_review: int = 2
+    # Earlier cases the 1:N search compares exactly (Bozorth3, every shared finger) after
+    # the index shortlists them: ten fingers put a planted duplicate first every time in
+    # bench/REPORT-fingerprint-index.md, so 10 leaves a margin at 100 comparisons a Finish.
+    # A probe of one finger carries far less evidence and gets a longer list.
+    gallery_shortlist_cases: int = 10
+    gallery_shortlist_cases_single_finger: int = 200
 
 
 @dataclass(frozen=True)
@@ -270,6 +301,7 @@ class DocumentsConfig:
 @dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
+    session: SessionLimitsConfig = field(default_factory=SessionLimitsConfig)
     store: StoreConfig = field(default_factory=StoreConfig)
     imaging: ImagingConfig = field(default_factory=ImagingConfig)
     framing: FramingConfig = field(default_factory=FramingConfig)

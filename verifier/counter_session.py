@@ -3,7 +3,13 @@ and an outcome; the gRPC servicer only translates messages to these calls and ba
 
 A message is committed (with its analysis result or the error that rejected it) before its
 outcome says `committed`, and only then is it acknowledged. (session, sequence) is the
-idempotency key: a resend is answered as a duplicate and stored once.
+idempotency key: a resend is answered as a duplicate and stored once; the same key with
+another content (its digest differs) is refused. Finish is refused while an earlier sequence
+number is missing, so no verdict is computed over a gap.
+
+Everything the verdict needs is computed when an item arrives (document fields, the portrait's
+face, fingerprint templates, the accepted capture's face); Finish assembles `CaseEvidence`
+from the stored results and runs the rules, decoding no image.
 """
 
 from __future__ import annotations
@@ -13,21 +19,27 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from verifier.cases.store import CaseStore
 from verifier.config import Config
-from verifier.case_analysis import verdict_for
-from verifier.consistency.context import CaseContext
+from verifier.consistency.case_evidence import FACE_DOCUMENT_KINDS, case_evidence
+from verifier.consistency.case_rules import verdict_for
+from verifier.consistency.context import CaseContext, Galleries
 from verifier.consistency.verdict import Verdict
 from verifier.documents.item import analyse_document
+from verifier.enrolment import enrol_case
+from verifier.face.evidence import NOT_FOUND, face_evidence
+from verifier.face.matching import face_matcher
 from verifier.fingerprint.item import analyse_fingerprint
-from verifier.errors import ImageRejected, InvalidInput, SessionStateError, VerifierError
+from verifier.errors import (ImageRejected, InvalidInput, LimitExceeded, SequenceGap,
+                             SessionStateError, VerifierError)
 from verifier.imaging import DecodedImage, decode_image
 from verifier.models import LoadedModels
 from verifier.photo.assessment import PhotoAssessment, assess_photo
 from verifier.photo.crop import passport_jpeg
+from verifier.photo.result import Outcome, RequirementResult
 from verifier.item_analysis import ItemAnalysis
 
 log = logging.getLogger(__name__)
@@ -54,11 +66,26 @@ def error_record(exc: VerifierError) -> dict[str, Any]:
             "metadata": exc.metadata}
 
 
+def _portrait_check(found: bool) -> RequirementResult:
+    """Told to the officer with the document's result, so a card whose photo cannot be
+    compared is rescanned while the applicant is still at the counter."""
+    return RequirementResult(
+        requirement="portrait_face", outcome=Outcome.PASS if found else Outcome.FAIL,
+        value=float(found), unit="faces", score=100.0 if found else 0.0, threshold=1.0,
+        message_id="Wajah pada foto dokumen ditemukan" if found else
+        "Wajah pada foto dokumen tidak ditemukan; pindai ulang dengan foto terlihat jelas",
+        message_en="The document's photo shows a face" if found else
+        "No face found on the document's photo; scan it again with the photo clearly visible")
+
+
 class CounterSessions:
-    def __init__(self, store: CaseStore, models: LoadedModels, config: Config) -> None:
+    def __init__(self, store: CaseStore, models: LoadedModels, config: Config,
+                 galleries: Galleries | None = None) -> None:
         self.store = store
         self.models = models
         self.config = config
+        self.galleries = galleries
+        self.face_matcher = face_matcher(models, config.face)
         # Consecutive ready frames per case (in memory: after a restart the applicant holds
         # still for a few more frames). The lock covers a station that reconnects while its
         # old stream still has a frame in analysis.
@@ -81,38 +108,49 @@ class CounterSessions:
         return decode_image(data, self.config.imaging)
 
     def start(self, client_session_id: str, sequence: int, station_id: str, officer_id: str,
-              application: dict[str, Any]) -> MessageOutcome:
+              application: dict[str, Any], digest: str = "") -> MessageOutcome:
         _, duplicate = self.store.start_session(client_session_id, sequence, station_id,
-                                                officer_id, application)
+                                                officer_id, application, digest)
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
 
     def _rejected(self, case_id: str, sequence: int, kind: str, data: bytes,
-                  exc: InvalidInput, subtype: str | None = None) -> MessageOutcome:
+                  exc: InvalidInput, digest: str, subtype: str | None = None
+                  ) -> MessageOutcome:
         duplicate, _ = self.store.record_message(case_id, sequence, kind, data=data,
                                                  keep_payload=False, subtype=subtype,
-                                                 error=error_record(exc))
+                                                 error=error_record(exc), digest=digest)
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate, error=exc)
 
-    def _new_message(self, client_session_id: str, sequence: int
+    def _new_message(self, client_session_id: str, sequence: int, digest: str,
+                     kind: str | None = None, limit: int = 0
                      ) -> tuple[str, MessageOutcome | None]:
-        """The case id, and the outcome to return at once when this is a resend."""
+        """The case id, and the outcome to return at once when this is a resend. A new
+        message of `kind` beyond `limit` for its session is refused (not committed)."""
         case_id = self._case_id(client_session_id)
-        if self.store.has_message(case_id, sequence):
+        if self.store.check_resend(case_id, sequence, digest):
             return case_id, MessageOutcome(sequence=sequence, committed=True, duplicate=True)
+        if kind is not None and self.store.count_messages(case_id, kind) >= limit:
+            raise LimitExceeded(
+                f"this session already holds {limit} {kind} messages, the most one session "
+                "may send; finish it or start a new session",
+                metadata={"kind": kind, "limit": str(limit)})
         return case_id, None
 
-    def frame(self, client_session_id: str, sequence: int, jpeg: bytes) -> MessageOutcome:
+    def frame(self, client_session_id: str, sequence: int, jpeg: bytes, digest: str = ""
+              ) -> MessageOutcome:
         """Live guidance for one camera frame. After `steady_frames` ready frames in a row
-        the last one becomes the session's photo: its payload is kept and the passport
-        crop is cut from it (in the result record and the outcome). On an overloaded CPU
-        some frames are committed without analysis (no guidance; the streak is unchanged)."""
-        case_id, resent = self._new_message(client_session_id, sequence)
+        the last one becomes the session's photo: its payload is kept, the passport crop is
+        cut from it and its face embedded (in the result record; the crop in the outcome).
+        On an overloaded CPU some frames are committed without analysis (no guidance; the
+        streak is unchanged)."""
+        case_id, resent = self._new_message(client_session_id, sequence, digest, "frame",
+                                            self.config.session.max_frames)
         if resent is not None:
             return resent
         try:
             image = self._decode(jpeg)
         except ImageRejected as exc:
-            return self._rejected(case_id, sequence, "frame", jpeg, exc)
+            return self._rejected(case_id, sequence, "frame", jpeg, exc, digest)
         capture = self.config.photo.capture
         started = time.monotonic()
         with self._streak_lock:
@@ -121,7 +159,7 @@ class CounterSessions:
                 and started - last[0] < 1.0 / capture.busy_max_analysed_fps):
             duplicate, _ = self.store.record_message(
                 case_id, sequence, "frame", data=jpeg, keep_payload=False,
-                result={"analysed": False, "reason": "busy"})
+                result={"analysed": False, "reason": "busy"}, digest=digest)
             return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
         assessment = assess_photo(image, self.models, self.config, "counter")
         with self._streak_lock:
@@ -140,9 +178,11 @@ class CounterSessions:
         if steady and not captured and head is not None:
             photo = passport_jpeg(image.rgb, head, capture)
             result["passport_photo_jpeg_base64"] = base64.b64encode(photo).decode("ascii")
+            face = face_evidence(image.rgb, self.models, self.config.face, live=True)
+            result["face"] = face.to_record() if face is not None else NOT_FOUND
         duplicate, accepted = self.store.record_message(
             case_id, sequence, "frame", data=jpeg, keep_payload=False, result=result,
-            accept_capture=photo is not None)
+            accept_capture=photo is not None, digest=digest)
         if photo is not None:
             with self._streak_lock:
                 self._captured.add(case_id)  # accepted now, or before a restart
@@ -152,10 +192,11 @@ class CounterSessions:
 
     def _item(self, client_session_id: str, sequence: int, kind: str, subtype: str | None,
               data: bytes, input_error: InvalidInput | None,
-              analyse: Callable[[DecodedImage], ItemAnalysis],
-              keep_payload: bool = True) -> MessageOutcome:
-        """A document or fingerprint: decode, analyse, commit (with the image if kept)."""
-        case_id, resent = self._new_message(client_session_id, sequence)
+              analyse: Callable[[DecodedImage], tuple[ItemAnalysis, dict[str, Any]]],
+              digest: str, limit: int, keep_payload: bool = True) -> MessageOutcome:
+        """A document or fingerprint: decode, analyse, commit (with the image if kept).
+        `analyse` returns the analysis and what else the stored result holds."""
+        case_id, resent = self._new_message(client_session_id, sequence, digest, kind, limit)
         if resent is not None:
             return resent
         try:
@@ -163,52 +204,79 @@ class CounterSessions:
                 raise input_error
             image = self._decode(data)
         except InvalidInput as exc:
-            return self._rejected(case_id, sequence, kind, data, exc, subtype=subtype)
-        analysis = analyse(image)
+            return self._rejected(case_id, sequence, kind, data, exc, digest, subtype=subtype)
+        analysis, extra = analyse(image)
         duplicate, _ = self.store.record_message(
             case_id, sequence, kind, data=data, keep_payload=keep_payload, subtype=subtype,
-            result=analysis.to_dict())
+            result=analysis.to_dict() | extra, digest=digest)
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
                               item=analysis)
 
+    def _analyse_document(self, image: DecodedImage, kind: str
+                          ) -> tuple[ItemAnalysis, dict[str, Any]]:
+        analysis = analyse_document(image, kind, self.models, self.config)
+        if kind not in FACE_DOCUMENT_KINDS:
+            return analysis, {}
+        face = face_evidence(image.rgb, self.models, self.config.face, live=False)
+        analysis = replace(analysis, checks=(*analysis.checks, _portrait_check(face is not None)))
+        return analysis, {"face": face.to_record() if face is not None else NOT_FOUND}
+
     def document(self, client_session_id: str, sequence: int, kind: str | None,
-                 data: bytes, kind_error: InvalidInput | None = None) -> MessageOutcome:
+                 data: bytes, kind_error: InvalidInput | None = None, digest: str = ""
+                 ) -> MessageOutcome:
         """`kind` is None (with `kind_error`) when the station sent a kind we do not know."""
         return self._item(client_session_id, sequence, "document", kind, data, kind_error,
-                          lambda image: analyse_document(image, str(kind), self.models,
-                                                         self.config))
+                          lambda image: self._analyse_document(image, str(kind)), digest,
+                          self.config.session.max_documents)
 
     def fingerprint(self, client_session_id: str, sequence: int, position: int | None,
-                    ppi: int, data: bytes, position_error: InvalidInput | None = None
-                    ) -> MessageOutcome:
+                    ppi: int, data: bytes, position_error: InvalidInput | None = None,
+                    digest: str = "") -> MessageOutcome:
         subtype = str(position) if position is not None else None
         return self._item(client_session_id, sequence, "fingerprint", subtype, data,
                           position_error,
-                          lambda image: analyse_fingerprint(image, int(position or 0), ppi,
-                                                            self.models, self.config),
+                          lambda image: (analyse_fingerprint(image, int(position or 0), ppi,
+                                                             self.models, self.config), {}),
+                          digest, self.config.session.max_fingerprints,
                           # The ISO template in the result is what the case keeps by default.
                           keep_payload=self.config.fingerprint.keep_images)
 
     def fingerprint_exception(self, client_session_id: str, sequence: int, position: int,
-                              reason: str, officer_note: str) -> MessageOutcome:
+                              reason: str, officer_note: str, digest: str = ""
+                              ) -> MessageOutcome:
         """A finger the officer declares uncapturable; kept for the fingerprint rules."""
-        case_id, resent = self._new_message(client_session_id, sequence)
+        case_id, resent = self._new_message(client_session_id, sequence, digest,
+                                            "fingerprint_exception",
+                                            self.config.session.max_fingerprints)
         if resent is not None:
             return resent
         duplicate, _ = self.store.record_message(
             case_id, sequence, "fingerprint_exception", data=b"", keep_payload=False,
-            subtype=str(position), result={"reason": reason, "officer_note": officer_note})
+            subtype=str(position), result={"reason": reason, "officer_note": officer_note},
+            digest=digest)
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
 
-    def finish(self, client_session_id: str, sequence: int) -> MessageOutcome:
+    def finish(self, client_session_id: str, sequence: int, digest: str = "") -> MessageOutcome:
+        """The verdict. Refused with SequenceGap while an earlier sequence number is missing
+        (the station resends it first). Before the verdict is stored the case's biometrics
+        are enrolled in the galleries (replacing any earlier enrolment of the case), so a
+        crash in between leaves nothing a resent Finish does not redo."""
         case_id = self._case_id(client_session_id)
         stored = self.store.verdict(case_id)
         if stored is not None:
             return MessageOutcome(sequence=sequence, committed=True, duplicate=True,
                                   verdict=stored)
-        verdict = verdict_for(CaseContext(contents=self.store.contents(case_id),
-                                          store=self.store, models=self.models,
+        missing = self.store.missing_sequences(case_id, sequence)
+        if missing:
+            shown = ",".join(map(str, missing[:50])) + (",..." if len(missing) > 50 else "")
+            raise SequenceGap(f"sequence numbers {shown} are missing; resend them before "
+                              "Finish", metadata={"missing": shown, "case_id": case_id})
+        evidence = case_evidence(self.store.contents(case_id))
+        verdict = verdict_for(CaseContext(evidence=evidence, galleries=self.galleries,
+                                          models=self.models, face_matcher=self.face_matcher,
                                           config=self.config))
+        if self.galleries is not None:
+            enrol_case(self.galleries, evidence)
         verdict, duplicate = self.store.finish(case_id, sequence, verdict)
         # A finished case takes no more frames: drop its live-capture state, which would
         # otherwise grow with every session the server has seen.

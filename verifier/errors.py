@@ -10,6 +10,12 @@ INTERNAL with a generic message and a full server-side log.
     │   ├── UnknownEnumValue         an enum number this version does not know
     │   └── MalformedMessage         a required field missing or out of range
     ├── SessionStateError            FAILED_PRECONDITION: message out of order for the session
+    │   ├── SequenceGap              Finish while earlier sequence numbers are missing
+    │   └── ResendConflict           a resent sequence number with a different content
+    ├── StoreUnavailable             UNAVAILABLE: the case store could not commit; the stream
+    │                                ends so that nothing after the failed message is committed
+    ├── LimitExceeded                RESOURCE_EXHAUSTED: a per-session count or the work
+    │                                queue is full
     ├── NotReady                     UNAVAILABLE: models not loaded yet, or shutting down
     ├── ModelIntegrityError          start-up only: a model file missing or altered
     └── EvidenceKeyError             (verifier.cases.crypto) an evidence key is missing,
@@ -57,6 +63,22 @@ class MalformedMessage(InvalidInput):
 
 class SessionStateError(VerifierError):
     reason = "SESSION_STATE"
+
+
+class SequenceGap(SessionStateError):
+    reason = "SEQUENCE_GAP"
+
+
+class ResendConflict(SessionStateError):
+    reason = "RESEND_CONFLICT"
+
+
+class StoreUnavailable(VerifierError):
+    reason = "STORE_UNAVAILABLE"
+
+
+class LimitExceeded(VerifierError):
+    reason = "LIMIT_EXCEEDED"
 
 
 class NotReady(VerifierError):

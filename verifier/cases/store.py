@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, func, make_url, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from verifier.cases import migrate
@@ -36,7 +36,7 @@ from verifier.cases.crypto import (EvidenceKeyError, KeyRing, generate_ring, loa
 from verifier.cases.schema import CaseRow, MessageRow, ReviewRow, UserRow
 from verifier.config import Config
 from verifier.consistency.verdict import Verdict
-from verifier.errors import SessionStateError
+from verifier.errors import ResendConflict, SessionStateError, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,12 @@ class PurgeReport:
                 "templates_removed": self.templates_removed}
 
 
+def _unavailable(exc: SQLAlchemyError) -> StoreUnavailable:
+    log.error("case store could not commit: %s", exc)
+    return StoreUnavailable("the case store could not commit the message; resend it",
+                            metadata={"error": type(exc).__name__})
+
+
 def default_key_file(url: str) -> Path | None:
     """For a SQLite file, the key lives next to it as <file>.key; None for anything else."""
     parsed = make_url(url)
@@ -193,11 +199,13 @@ class CaseStore:
     # -- sessions -----------------------------------------------------------------------
 
     def start_session(self, client_session_id: str, sequence: int, station_id: str,
-                      officer_id: str, application: dict[str, Any]) -> tuple[CaseRef, bool]:
+                      officer_id: str, application: dict[str, Any], digest: str = ""
+                      ) -> tuple[CaseRef, bool]:
         """Create the case for a session; returns (case, duplicate). A resent start is a
-        duplicate and changes nothing."""
+        duplicate and changes nothing; one whose content differs raises ResendConflict."""
         existing = self.find_case(client_session_id)
         if existing is not None:
+            self.check_resend(existing.case_id, sequence, digest)
             return existing, True
         case_id = str(uuid.uuid4())
         now = _now()
@@ -210,11 +218,15 @@ class CaseStore:
                                started_at=now))
                 db.flush()
                 db.add(MessageRow(case_id=case_id, sequence=sequence, kind="start",
-                                  received_at=now, payload_bytes=0))
+                                  received_at=now, payload_bytes=0,
+                                  payload_sha256=digest or None))
         except IntegrityError:
             found = self.find_case(client_session_id)
             assert found is not None
+            self.check_resend(found.case_id, sequence, digest)
             return found, True
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
         return CaseRef(case_id, client_session_id, False), False
 
     def find_case(self, client_session_id: str) -> CaseRef | None:
@@ -226,17 +238,44 @@ class CaseStore:
 
     # -- messages -----------------------------------------------------------------------
 
-    def has_message(self, case_id: str, sequence: int) -> bool:
+    def check_resend(self, case_id: str, sequence: int, digest: str) -> bool:
+        """True when `sequence` is already committed (a resend). Raises ResendConflict when
+        the committed message's digest differs from `digest` (both known): the same number
+        with another content is a broken or hostile client, never a resend."""
         with self._sessions() as db:
-            return db.scalar(select(func.count()).select_from(MessageRow).where(
-                MessageRow.case_id == case_id, MessageRow.sequence == sequence)) > 0
+            row = db.execute(select(MessageRow.kind, MessageRow.payload_sha256).where(
+                MessageRow.case_id == case_id, MessageRow.sequence == sequence)).first()
+        if row is None:
+            return False
+        if digest and row.payload_sha256 and row.payload_sha256 != digest:
+            log.warning("case %s: sequence %d resent with a different content (stored %s, "
+                        "sent %s); refused", case_id, sequence, row.payload_sha256[:12],
+                        digest[:12])
+            raise ResendConflict(
+                f"sequence {sequence} was already committed with a different content",
+                metadata={"sequence": str(sequence), "case_id": case_id})
+        return True
+
+    def count_messages(self, case_id: str, kind: str) -> int:
+        with self._sessions() as db:
+            return int(db.scalar(select(func.count()).select_from(MessageRow).where(
+                MessageRow.case_id == case_id, MessageRow.kind == kind)) or 0)
+
+    def missing_sequences(self, case_id: str, below: int) -> list[int]:
+        """Sequence numbers 1..below-1 that the case has not committed."""
+        with self._sessions() as db:
+            have = set(db.scalars(select(MessageRow.sequence).where(
+                MessageRow.case_id == case_id, MessageRow.sequence < below)))
+        return [n for n in range(1, below) if n not in have]
 
     def record_message(self, case_id: str, sequence: int, kind: str, *, data: bytes,
                        keep_payload: bool, subtype: str | None = None,
                        result: dict[str, Any] | None = None, error: dict[str, Any] | None = None,
-                       accept_capture: bool = False) -> tuple[bool, bool]:
+                       accept_capture: bool = False, digest: str = "") -> tuple[bool, bool]:
         """Commit one message with its result or error. Returns (duplicate, capture_accepted):
-        capture_accepted is True when this frame became the session's photo."""
+        capture_accepted is True when this frame became the session's photo. `digest` is
+        the SHA-256 of the station's message (see `check_resend`); without one, of `data`.
+        Raises StoreUnavailable when the database cannot commit."""
         accepted = False
         try:
             with self._sessions.begin() as db:
@@ -252,7 +291,8 @@ class CaseStore:
                 keep = data and (keep_payload or accepted)
                 db.add(MessageRow(
                     case_id=case_id, sequence=sequence, kind=kind, received_at=_now(),
-                    payload_sha256=hashlib.sha256(data).hexdigest() if data else None,
+                    payload_sha256=digest or (hashlib.sha256(data).hexdigest() if data
+                                              else None),
                     payload_bytes=len(data),
                     payload=self.keys.seal(data, self._ctx("messages.payload", case_id, sequence))
                     if keep else None, subtype=subtype,
@@ -261,7 +301,10 @@ class CaseStore:
                     if result is not None else None,
                     error_json=json.dumps(error) if error is not None else None))
         except IntegrityError:
+            self.check_resend(case_id, sequence, digest)
             return True, False
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
         return False, accepted
 
     def contents(self, case_id: str) -> CaseContents:
@@ -315,6 +358,8 @@ class CaseStore:
             stored = self.verdict(case_id)
             assert stored is not None
             return stored, True
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from None
         return verdict, False
 
     def verdict(self, case_id: str) -> Verdict | None:
@@ -475,9 +520,12 @@ class CaseStore:
                         m.payload = None
                     ctx = self._ctx("messages.result", case.id, m.sequence)
                     result = self._open_json(m.result_json, ctx)
-                    if isinstance(result, dict) and result.get("record"):
+                    # Templates, the face embeddings and the passport crop are biometric data.
+                    biometric = ("record", "face", "passport_photo_jpeg_base64")
+                    if isinstance(result, dict) and any(result.get(k) for k in biometric):
                         templates += 1
-                        result["record"] = {}
+                        for key in biometric:
+                            result.pop(key, None)
                         m.result_json = self._seal_json(result, ctx)
                 case.evidence_purged_at = _now()
             if dry_run:

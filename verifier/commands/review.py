@@ -15,7 +15,7 @@ def run(args: argparse.Namespace) -> int:
     from werkzeug.serving import make_server
 
     from verifier.cases.store import open_store
-    from verifier.review.app import create_app, gallery_enroller
+    from verifier.review.app import create_app
 
     config = config_from(args)
     listen = args.listen or config.cases.review_listen
@@ -23,14 +23,11 @@ def run(args: argparse.Namespace) -> int:
     if not host or not port.isdigit():
         raise ValueError(f"--listen must be HOST:PORT, got {listen!r}")
     store = open_store(config)
-    enrol = None if args.no_gallery else gallery_enroller(store, config)
-    app = create_app(store, config, enrol)
+    app = create_app(store, config)
     # Werkzeug's threaded server: enough for the handful of reviewers of an office. Put TLS
     # in front of it (a reverse proxy) when it is reached over a network.
     server = make_server(host.strip("[]"), int(port), app, threaded=True)
-    print(f"review page on http://{host}:{server.server_port}/ "
-          f"(gallery enrolment on approval: {'on' if enrol else 'off'})", file=sys.stderr,
-          flush=True)
+    print(f"review page on http://{host}:{server.server_port}/", file=sys.stderr, flush=True)
 
     def stop(*_: Any) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -53,7 +50,4 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "picks a free one)")
     s.add_argument("--db", metavar="URL|PATH",
                    help="case store: SQLAlchemy URL or SQLite file path (default from config)")
-    s.add_argument("--no-gallery", action="store_true",
-                   help="do not enrol approved applicants in the duplicate-search gallery "
-                   "(skips loading the face models at start-up)")
     s.set_defaults(func=run)

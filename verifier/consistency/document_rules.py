@@ -1,17 +1,15 @@
-"""The case analyser for the consistency rules: documents, form and biometric results."""
+"""The case rule for the documents: fields compared across the form and the documents."""
 
 from __future__ import annotations
 
-from verifier.consistency import (biometric_rules, identity_rules, ktp_rules, minor_rules,
-                                  passport_rules)
+from verifier.consistency import identity_rules, ktp_rules, minor_rules, passport_rules
 from verifier.consistency.context import CaseContext, CaseFindings
 from verifier.consistency.facts import gather_facts
 
-FACT_RULES = identity_rules.RULES + ktp_rules.RULES + passport_rules.RULES + minor_rules.RULES
+FACT_RULES = (identity_rules.RULES + ktp_rules.RULES + passport_rules.RULES
+              + minor_rules.RULES)
 
 
 def analyse(ctx: CaseContext) -> CaseFindings:
-    facts = gather_facts(ctx.contents)
-    flags = [f for rule in FACT_RULES for f in rule(facts)]
-    flags += [f for rule in biometric_rules.RULES for f in rule(ctx.contents)]
-    return CaseFindings(flags=tuple(flags))
+    facts = gather_facts(ctx.evidence)
+    return CaseFindings(flags=tuple(f for rule in FACT_RULES for f in rule(facts)))

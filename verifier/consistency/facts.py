@@ -1,5 +1,5 @@
 """What the document rules compare: the application form and the fields read from each
-document, gathered once from a case's messages.
+document, taken from the case's evidence.
 
 Every value keeps its source label ("application", "ktp@3" = the KTP sent as message 3) so
 that a flag's evidence says where each value came from and the review page can highlight it.
@@ -11,55 +11,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from verifier.cases.store import CaseContents
+__all__ = ["CaseFacts", "Document", "Value", "gather_facts", "parse_date", "source_name"]
+
+from verifier.consistency.case_evidence import CaseEvidence, DocumentEvidence, Value, source_name
 from verifier.consistency.names import NameAgreement, compare_names
 
-
-_SOURCE_NAMES = {  # what officers call each source: (Indonesian, English)
-    "application": ("formulir", "the application form"), "nik": ("NIK", "the NIK"),
-    "ktp": ("KTP", "the KTP"), "akta_kelahiran": ("akta kelahiran", "the birth certificate"),
-    "ijazah": ("ijazah", "the diploma"), "buku_nikah": ("buku nikah", "the marriage book"),
-    "kartu_keluarga": ("kartu keluarga", "the family card"),
-    "old_passport": ("paspor lama", "the old passport")}
-
-
-def source_name(source: str, english: bool) -> str:
-    """"ktp@3" -> "KTP (#3)" / "the KTP (#3)"."""
-    kind, _, sequence = source.partition("@")
-    names = _SOURCE_NAMES.get(kind, (kind, kind))
-    name = names[1] if english else names[0]
-    return f"{name} (#{sequence})" if sequence else name
-
-
-@dataclass(frozen=True)
-class Value:
-    source: str  # "application", "ktp@3", "akta_kelahiran@4", "old_passport@5"
-    field: str  # the field's name on that source
-    value: str
-    confidence: float  # 1.0 for what the applicant typed
-
-    def where(self, english: bool = False) -> str:
-        return source_name(self.source, english)
-
-    @property
-    def key(self) -> str:
-        """The evidence key: "ktp@3.nama"."""
-        return f"{self.source}.{self.field}"
-
-
-@dataclass(frozen=True)
-class Document:
-    kind: str  # DocumentKind name without prefix: "KTP", "AKTA_KELAHIRAN", "OLD_PASSPORT"
-    sequence: int
-    fields: dict[str, Value]
-
-    @property
-    def source(self) -> str:
-        return f"{self.kind.lower()}@{self.sequence}"
-
-    def get(self, name: str) -> Value | None:
-        found = self.fields.get(name)
-        return found if found is not None and found.value.strip() else None
+# Rules see a document as the evidence holds it.
+Document = DocumentEvidence
 
 
 @dataclass(frozen=True)
@@ -103,22 +61,9 @@ class CaseFacts:
         return tuple(d for d in self.of_kind("KTP") if d is not own)
 
 
-def gather_facts(contents: CaseContents) -> CaseFacts:
-    documents = []
-    for message in contents.messages:
-        if message.kind != "document" or message.error is not None or not message.subtype:
-            continue
-        result = message.result or {}
-        source = f"{message.subtype.lower()}@{message.sequence}"
-        fields = {}
-        for f in result.get("fields") or ():
-            if isinstance(f, dict) and f.get("name") and isinstance(f.get("value"), str):
-                fields[str(f["name"])] = Value(source, str(f["name"]), f["value"].strip(),
-                                               float(f.get("confidence") or 0.0))
-        documents.append(Document(message.subtype, message.sequence, fields))
-    started = contents.started_at or dt.datetime.now(dt.timezone.utc)
-    return CaseFacts(application=dict(contents.application), documents=tuple(documents),
-                     on_date=started.date())
+def gather_facts(evidence: CaseEvidence) -> CaseFacts:
+    return CaseFacts(application=dict(evidence.application), documents=evidence.documents,
+                     on_date=evidence.on_date)
 
 
 def parse_date(value: Value | None) -> dt.date | None:

@@ -15,7 +15,7 @@ from verifier.documents.nik import decode_nik
 ADULT_AGE_YEARS = 17
 
 
-def _birth_date(facts: CaseFacts) -> tuple[dt.date, Value] | None:
+def birth_date(facts: CaseFacts) -> tuple[dt.date, Value] | None:
     ktp = facts.applicant_ktp
     akta = facts.first("AKTA_KELAHIRAN")
     for value in (facts.app("date_of_birth"), ktp.get("tanggal_lahir") if ktp else None,
@@ -34,7 +34,7 @@ def age_years(born: dt.date, on: dt.date) -> int:
 
 
 def minor_documents(facts: CaseFacts) -> list[Flag]:
-    found = _birth_date(facts)
+    found = birth_date(facts)
     if found is None:
         return []
     born, source = found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 
@@ -78,6 +78,24 @@ class Verdict:
         return cls(case_id=data["case_id"], decision=Decision(data["decision"]),
                    flags=tuple(Flag.from_dict(f) for f in data["flags"]),
                    matches=tuple(Match.from_dict(m) for m in data.get("matches", [])))
+
+
+# Evidence keys that name another applicant (their case, their NIK): the review page shows
+# them to signed-in reviewers; the counter never receives them.
+OTHER_APPLICANT_PREFIX = "other_"
+
+
+def counter_view(verdict: Verdict) -> Verdict:
+    """The verdict as a capture station may see it: rules, severities, messages and this
+    applicant's evidence; of a 1:N hit only that it exists (the message says to look on the
+    review page), never the other applicant's case or NIK."""
+    flags = tuple(replace(f, evidence={k: v for k, v in f.evidence.items()
+                                       if not k.startswith(OTHER_APPLICANT_PREFIX)
+                                       and not v.startswith("gallery:")})
+                  for f in verdict.flags)
+    matches = tuple(replace(m, reference="gallery") if m.reference.startswith("gallery:")
+                    else m for m in verdict.matches)
+    return replace(verdict, flags=flags, matches=matches)
 
 
 def unexplained_match_flags(flags: list[Flag], matches: tuple[Match, ...]) -> list[Flag]:

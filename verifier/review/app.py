@@ -23,14 +23,11 @@ from flask import (Flask, Response, abort, flash, redirect, render_template, req
 
 from verifier.cases.store import REVIEW_DECISIONS, CaseStore, QueueFilter
 from verifier.config import Config
-from verifier.errors import ImageRejected, SessionStateError, VerifierError
+from verifier.errors import ImageRejected, SessionStateError
 from verifier.imaging import decode_image, encode_jpeg
 from verifier.review.case_view import case_view
 
 log = logging.getLogger(__name__)
-
-# An approved case's applicant joins the duplicate-search gallery; returns what to record.
-Enroller = Callable[[str], str]
 
 DECISION_LABELS = {"APPROVE": "Setujui / Approve", "REJECT": "Tolak / Reject",
                    "REQUEST_DOCUMENTS": "Minta dokumen / Ask for documents"}
@@ -72,7 +69,7 @@ def _parse_date(text: str | None) -> date | None:
         return None
 
 
-def create_app(store: CaseStore, config: Config, enrol: Enroller | None = None) -> Flask:
+def create_app(store: CaseStore, config: Config) -> Flask:
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=secrets.token_bytes(32),  # a restart logs everyone out
@@ -197,33 +194,7 @@ def create_app(store: CaseStore, config: Config, enrol: Enroller | None = None) 
             store.record_review(case_id, str(user()), decision, reason)
         except SessionStateError as exc:
             abort(409, exc.message)
-        if decision == "APPROVE" and enrol is not None:
-            outcome = enrol(case_id)
-            store.audit.append(str(user()), "gallery_enrol", case_id, {"outcome": outcome})
         flash(f"Keputusan dicatat / Decision recorded: {DECISION_LABELS[decision]}")
         return redirect(url_for("queue"))
 
     return app
-
-
-def gallery_enroller(store: CaseStore, config: Config) -> Enroller | None:
-    """The face gallery's enrolment for approved cases, when this build has one (models are
-    loaded here, at start-up); None otherwise."""
-    try:
-        from verifier.face.case import enrol_case
-    except ImportError:
-        return None
-    from verifier.models import load_models
-
-    models = load_models(config.models_registry)
-
-    def enrol(case_id: str) -> str:
-        try:
-            enrol_case(case_id, store, models, config)
-        except VerifierError as exc:
-            # The decision stands; the audit entry says why the face was not enrolled.
-            log.warning("case %s approved but not enrolled in the gallery: %s", case_id,
-                        exc.reason)
-            return f"not enrolled: {exc.reason}"
-        return "enrolled"
-    return enrol

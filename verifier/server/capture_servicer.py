@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from verifier.consistency.verdict import counter_view
 from verifier.counter_session import MessageOutcome
-from verifier.errors import InvalidInput, MalformedMessage, NotReady
+from verifier.errors import InvalidInput, MalformedMessage, NotReady, StoreUnavailable
 from verifier.server import convert
 from verifier.server.runtime import Runtime
 from verifier.server.status import abort, to_rpc_status
@@ -18,6 +22,9 @@ from verifier.server.status import abort, to_rpc_status
 log = logging.getLogger(__name__)
 
 MAX_SESSION_ID_CHARS = 64
+# While a verdict is computed the station hears from us this often (its stall watchdog
+# counts silence).
+PROGRESS_INTERVAL_S = 2.0
 
 
 def _error(sid: str, sequence: int, exc: BaseException) -> capture_pb2.VerifierMessage:
@@ -41,7 +48,8 @@ def _replies(sid: str, o: MessageOutcome) -> list[capture_pb2.VerifierMessage]:
     if o.item is not None:
         out.append(msg(item_result=convert.item_result_to_pb(o.sequence, o.item)))
     if o.verdict is not None:
-        out.append(msg(verdict=convert.verdict_to_pb(o.verdict)))
+        # The counter sees its own applicant only (verifier.consistency.verdict.counter_view).
+        out.append(msg(verdict=convert.verdict_to_pb(counter_view(o.verdict))))
     return out
 
 
@@ -67,10 +75,18 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         async for message in request_iterator:
             sid, seq = message.client_session_id, message.sequence
             try:
-                outcome = await self._handle(message)
-            except NotReady as exc:
+                work = asyncio.ensure_future(self._handle(message))
+                started = time.monotonic()
+                while message.WhichOneof("payload") == "finish" and not work.done():
+                    yield capture_pb2.VerifierMessage(
+                        client_session_id=sid, progress=capture_pb2.Progress(
+                            sequence=seq, stage="verdict",
+                            elapsed_s=round(time.monotonic() - started, 1)))
+                    await asyncio.wait({work}, timeout=PROGRESS_INTERVAL_S)
+                outcome = await work
+            except (NotReady, StoreUnavailable) as exc:
                 # End the stream rather than answer message by message: later messages must
-                # not be committed while this one waits, or the case would have a gap.
+                # not be committed while this one is not, or the case would have a gap.
                 await abort(context, exc)
                 return
             except Exception as exc:  # noqa: BLE001 - one bad message must not end the stream
@@ -88,22 +104,26 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         sessions = self.runtime.sessions
         run = self.runtime.run
         which = m.WhichOneof("payload")
+        # A resend is byte-for-byte the spooled message; the same number with another
+        # content is refused (see CaseStore.check_resend).
+        digest = hashlib.sha256(m.SerializeToString(deterministic=True)).hexdigest()
         if which == "start":
             application = convert.application_from_pb(m.start.application)
             return await run(sessions.start, sid, seq, m.start.station_id, m.start.officer_id,
-                             application)
+                             application, digest)
         if which == "frame":
-            return await run(sessions.frame, sid, seq, m.frame.jpeg)
+            return await run(sessions.frame, sid, seq, m.frame.jpeg, digest)
         if which == "document":
             kind, kind_error = _known_enum(types_pb2.DocumentKind, m.document.kind,
                                            "document.kind", "DOCUMENT_KIND_")
-            return await run(sessions.document, sid, seq, kind, m.document.image, kind_error)
+            return await run(sessions.document, sid, seq, kind, m.document.image, kind_error,
+                             digest)
         if which == "fingerprint":
             name, position_error = _known_enum(types_pb2.FingerPosition, m.fingerprint.position,
                                                "fingerprint.position", "FINGER_POSITION_")
             position = int(m.fingerprint.position) if name is not None else None
             return await run(sessions.fingerprint, sid, seq, position, m.fingerprint.ppi,
-                             m.fingerprint.image, position_error)
+                             m.fingerprint.image, position_error, digest)
         if which == "fingerprint_exception":
             e = m.fingerprint_exception
             name, error = _known_enum(types_pb2.FingerPosition, e.position,
@@ -114,7 +134,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
             if error or reason_error:
                 raise error or reason_error  # type: ignore[misc]
             return await run(sessions.fingerprint_exception, sid, seq, int(e.position),
-                             str(reason), e.officer_note)
+                             str(reason), e.officer_note, digest)
         if which == "finish":
-            return await run(sessions.finish, sid, seq)
+            return await run(sessions.finish, sid, seq, digest)
         raise MalformedMessage("message carries no payload (or one this version does not know)")

@@ -42,6 +42,8 @@ def application_from_pb(app: types_pb2.ApplicationData) -> dict[str, Any]:
         "passport_type": enum_name(types_pb2.PassportType, app.passport_type,
                                    "application.passport_type", "PASSPORT_TYPE_"),
         "parents_consent": app.parents_consent,
+        "application_kind": enum_name(types_pb2.ApplicationKind, app.application_kind,
+                                      "application.application_kind", "APPLICATION_KIND_"),
     }
 
 

@@ -16,8 +16,8 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from verifier.errors import (InvalidInput, ModelIntegrityError, NotReady, SessionStateError,
-                             VerifierError)
+from verifier.errors import (InvalidInput, LimitExceeded, ModelIntegrityError, NotReady,
+                             SessionStateError, StoreUnavailable, VerifierError)
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,9 @@ ERROR_DOMAIN = "verifier.lebong.go.id"
 _CODES: tuple[tuple[type[VerifierError], grpc.StatusCode], ...] = (
     (InvalidInput, grpc.StatusCode.INVALID_ARGUMENT),
     (SessionStateError, grpc.StatusCode.FAILED_PRECONDITION),
+    (LimitExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotReady, grpc.StatusCode.UNAVAILABLE),
+    (StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
     (ModelIntegrityError, grpc.StatusCode.UNAVAILABLE),
 )
 

@@ -101,6 +101,16 @@ class Ack(_message.Message):
     duplicate: bool
     def __init__(self, sequence: _Optional[int] = ..., duplicate: _Optional[bool] = ...) -> None: ...
 
+class Progress(_message.Message):
+    __slots__ = ("sequence", "stage", "elapsed_s")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    ELAPSED_S_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    stage: str
+    elapsed_s: float
+    def __init__(self, sequence: _Optional[int] = ..., stage: _Optional[str] = ..., elapsed_s: _Optional[float] = ...) -> None: ...
+
 class Hint(_message.Message):
     __slots__ = ("code", "message_id", "message_en")
     CODE_FIELD_NUMBER: _ClassVar[int]
@@ -158,7 +168,7 @@ class Verdict(_message.Message):
     def __init__(self, case_id: _Optional[str] = ..., decision: _Optional[_Union[_types_pb2.Decision, str]] = ..., flags: _Optional[_Iterable[_Union[_types_pb2.Flag, _Mapping]]] = ..., matches: _Optional[_Iterable[_Union[_types_pb2.MatchResult, _Mapping]]] = ...) -> None: ...
 
 class VerifierMessage(_message.Message):
-    __slots__ = ("client_session_id", "ack", "guidance", "capture_accepted", "item_result", "verdict", "error")
+    __slots__ = ("client_session_id", "ack", "guidance", "capture_accepted", "item_result", "verdict", "error", "progress")
     CLIENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
     GUIDANCE_FIELD_NUMBER: _ClassVar[int]
@@ -166,6 +176,7 @@ class VerifierMessage(_message.Message):
     ITEM_RESULT_FIELD_NUMBER: _ClassVar[int]
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
     client_session_id: str
     ack: Ack
     guidance: Guidance
@@ -173,4 +184,5 @@ class VerifierMessage(_message.Message):
     item_result: ItemResult
     verdict: Verdict
     error: _types_pb2.ItemError
-    def __init__(self, client_session_id: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., guidance: _Optional[_Union[Guidance, _Mapping]] = ..., capture_accepted: _Optional[_Union[CaptureAccepted, _Mapping]] = ..., item_result: _Optional[_Union[ItemResult, _Mapping]] = ..., verdict: _Optional[_Union[Verdict, _Mapping]] = ..., error: _Optional[_Union[_types_pb2.ItemError, _Mapping]] = ...) -> None: ...
+    progress: Progress
+    def __init__(self, client_session_id: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., guidance: _Optional[_Union[Guidance, _Mapping]] = ..., capture_accepted: _Optional[_Union[CaptureAccepted, _Mapping]] = ..., item_result: _Optional[_Union[ItemResult, _Mapping]] = ..., verdict: _Optional[_Union[Verdict, _Mapping]] = ..., error: _Optional[_Union[_types_pb2.ItemError, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ...) -> None: ...

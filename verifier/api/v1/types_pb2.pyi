@@ -20,6 +20,12 @@ class PassportType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     PASSPORT_TYPE_ORDINARY: _ClassVar[PassportType]
     PASSPORT_TYPE_ELECTRONIC: _ClassVar[PassportType]
 
+class ApplicationKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    APPLICATION_KIND_UNSPECIFIED: _ClassVar[ApplicationKind]
+    APPLICATION_KIND_FIRST: _ClassVar[ApplicationKind]
+    APPLICATION_KIND_RENEWAL: _ClassVar[ApplicationKind]
+
 class DocumentKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     DOCUMENT_KIND_UNSPECIFIED: _ClassVar[DocumentKind]
@@ -71,6 +77,9 @@ SEX_FEMALE: Sex
 PASSPORT_TYPE_UNSPECIFIED: PassportType
 PASSPORT_TYPE_ORDINARY: PassportType
 PASSPORT_TYPE_ELECTRONIC: PassportType
+APPLICATION_KIND_UNSPECIFIED: ApplicationKind
+APPLICATION_KIND_FIRST: ApplicationKind
+APPLICATION_KIND_RENEWAL: ApplicationKind
 DOCUMENT_KIND_UNSPECIFIED: DocumentKind
 DOCUMENT_KIND_KTP: DocumentKind
 DOCUMENT_KIND_AKTA_KELAHIRAN: DocumentKind
@@ -114,7 +123,7 @@ class Date(_message.Message):
     def __init__(self, year: _Optional[int] = ..., month: _Optional[int] = ..., day: _Optional[int] = ...) -> None: ...
 
 class ApplicationData(_message.Message):
-    __slots__ = ("full_name", "nik", "date_of_birth", "place_of_birth", "sex", "passport_type", "parents_consent")
+    __slots__ = ("full_name", "nik", "date_of_birth", "place_of_birth", "sex", "passport_type", "parents_consent", "application_kind")
     FULL_NAME_FIELD_NUMBER: _ClassVar[int]
     NIK_FIELD_NUMBER: _ClassVar[int]
     DATE_OF_BIRTH_FIELD_NUMBER: _ClassVar[int]
@@ -122,6 +131,7 @@ class ApplicationData(_message.Message):
     SEX_FIELD_NUMBER: _ClassVar[int]
     PASSPORT_TYPE_FIELD_NUMBER: _ClassVar[int]
     PARENTS_CONSENT_FIELD_NUMBER: _ClassVar[int]
+    APPLICATION_KIND_FIELD_NUMBER: _ClassVar[int]
     full_name: str
     nik: str
     date_of_birth: Date
@@ -129,7 +139,8 @@ class ApplicationData(_message.Message):
     sex: Sex
     passport_type: PassportType
     parents_consent: bool
-    def __init__(self, full_name: _Optional[str] = ..., nik: _Optional[str] = ..., date_of_birth: _Optional[_Union[Date, _Mapping]] = ..., place_of_birth: _Optional[str] = ..., sex: _Optional[_Union[Sex, str]] = ..., passport_type: _Optional[_Union[PassportType, str]] = ..., parents_consent: _Optional[bool] = ...) -> None: ...
+    application_kind: ApplicationKind
+    def __init__(self, full_name: _Optional[str] = ..., nik: _Optional[str] = ..., date_of_birth: _Optional[_Union[Date, _Mapping]] = ..., place_of_birth: _Optional[str] = ..., sex: _Optional[_Union[Sex, str]] = ..., passport_type: _Optional[_Union[PassportType, str]] = ..., parents_consent: _Optional[bool] = ..., application_kind: _Optional[_Union[ApplicationKind, str]] = ...) -> None: ...
 
 class RequirementResult(_message.Message):
     __slots__ = ("requirement", "outcome", "value", "unit", "score", "threshold", "message_id", "message_en")

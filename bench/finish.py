@@ -1,0 +1,144 @@
+"""Finish latency against the office's history: how long the verdict takes with 0, 1,000,
+10,000 (and on request 100,000) earlier cases in the galleries.
+
+    uv run python bench/finish.py                        # 0, 1k, 10k on SQLite
+    uv run python bench/finish.py --sizes 0 1000 10000 100000 --db postgresql
+
+Protocol: the galleries are filled directly with generated history (a random unit-scale
+128-d embedding per case, and ten generated minutiae templates per case from
+bench/fingerprint_index.py's generator); then complete sessions (the demo applicant's live
+frames, KTP and ten generated fingers, each case with fresh fingers) are run through the
+counter-session code in process, items first, and only `finish` is timed: it assembles the
+typed evidence, runs every rule with the 1:N searches, enrols the case and stores the
+verdict. The OCR of documents is not in it (they were read when they arrived). Medians and
+95th percentiles over `--finishes` finishes per size. Generated minutiae are not real prints
+(bench/REPORT-fingerprint-index.md has the real-print figures); the timing does not depend
+on that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from fingerprint_index import generated_finger, iso_record  # noqa: E402
+
+from tests.complete_case import finger_png, frame_jpeg, ktp_jpeg  # noqa: E402
+from verifier.cases.crypto import generate_ring  # noqa: E402
+from verifier.cases.store import CaseStore  # noqa: E402
+from verifier.config import load_config  # noqa: E402
+from verifier.counter_session import CounterSessions  # noqa: E402
+from verifier.gallery import Enrolment  # noqa: E402
+from verifier.galleries.open import open_galleries  # noqa: E402
+from verifier.models import load_models  # noqa: E402
+
+REPORT = ROOT / "bench" / "REPORT-finish.md"
+APPLICATION = {"full_name": "SITI AMINAH", "nik": "1707014508900001",
+               "date_of_birth": "1990-08-05", "place_of_birth": "MUARA AMAN", "sex": "FEMALE",
+               "passport_type": "ELECTRONIC"}
+
+
+def fill_history(sessions: CounterSessions, n: int, rng: np.random.Generator) -> float:
+    """n earlier cases straight into the galleries; returns the seconds it took."""
+    galleries = sessions.galleries
+    assert galleries is not None
+    started = time.perf_counter()
+    for i in range(n):
+        case_id, nik = str(uuid.uuid4()), f"17070{i:011d}"
+        vector = rng.normal(0.0, 0.09, 128).astype(np.float32)
+        galleries.face.enrol(Enrolment(case_id, nik, "face"), vector)
+        galleries.fingerprints.enrol_case(case_id, nik, {
+            p: iso_record(generated_finger(rng)) for p in range(1, 11)})
+    return time.perf_counter() - started
+
+
+def one_finish(sessions: CounterSessions, finger_base: int) -> float:
+    sid = str(uuid.uuid4())
+    sessions.start(sid, 1, "loket-1", "petugas-7", APPLICATION)
+    seq = 1
+    for _ in range(sessions.config.photo.capture.steady_frames):
+        seq += 1
+        sessions.frame(sid, seq, frame_jpeg())
+    seq += 1
+    sessions.document(sid, seq, "KTP", ktp_jpeg())
+    for position in range(1, 11):
+        seq += 1
+        sessions.fingerprint(sid, seq, position, 500, finger_png(finger_base + position))
+    started = time.perf_counter()
+    outcome = sessions.finish(sid, seq + 1)
+    took = time.perf_counter() - started
+    assert outcome.verdict is not None
+    return took
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[0, 1000, 10000])
+    parser.add_argument("--finishes", type=int, default=10)
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--postgres-url", default=os.environ.get("BENCH_POSTGRES_URL", ""))
+    args = parser.parse_args(argv)
+    config = load_config()
+    models = load_models(config.models_registry)
+    rows = []
+    rng = np.random.default_rng(20261129)
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in args.sizes:
+            if args.db == "postgresql":
+                if not args.postgres_url:
+                    parser.error("--db postgresql needs --postgres-url (an empty database)")
+                url = args.postgres_url
+            else:
+                url = f"sqlite:///{Path(tmp) / f'cases-{size}.sqlite3'}"
+            store = CaseStore(url, generate_ring())
+            sessions = CounterSessions(store, models, config,
+                                       open_galleries(store, models, config.fingerprint))
+            fill_s = fill_history(sessions, size, rng)
+            times = [one_finish(sessions, 5000 + 20 * i) for i in range(args.finishes)]
+            times.sort()
+            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+            rows.append((size, statistics.median(times), p95, max(times), fill_s))
+            print(f"{size:>7} earlier cases: finish p50 {statistics.median(times):.3f} s, "
+                  f"p95 {p95:.3f} s (history filled in {fill_s:.0f} s)", flush=True)
+            store.close()
+    write_report(args, rows)
+    return 0
+
+
+def write_report(args: argparse.Namespace, rows: list[tuple[int, float, float, float, float]]
+                 ) -> None:
+    lines = [
+        "# Benchmark: Finish latency against the office's history",
+        "",
+        f"Produced by `uv run python bench/finish.py --sizes {' '.join(map(str, args.sizes))} "
+        f"--finishes {args.finishes} --db {args.db}`. Machine: {platform.machine()}, "
+        f"{os.cpu_count()} cores, Python {platform.python_version()}; see the protocol in the "
+        "script's docstring. Time of `CounterSessions.finish` alone: evidence assembly, every "
+        "rule with the face and fingerprint 1:N searches, enrolment, the verdict's commit.",
+        "",
+        "| earlier cases | Finish p50 (s) | Finish p95 (s) | slowest (s) | history fill (s) |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {n:,} | {p50:.3f} | {p95:.3f} | {worst:.3f} | {fill:.0f} |"
+              for n, p50, p95, worst, fill in rows]
+    lines += ["", "Before this round (issue 11's measurement, 9 templates a case): 8 s with 30 "
+              "earlier cases, 27 s with 100, 80 s with 300: every earlier case was decrypted "
+              "and every finger compared at every Finish.", ""]
+    REPORT.write_text("\n".join(lines))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,139 @@
+"""Case rules over the fingerprints of one session: the same finger pressed for two slots, a
+declared exception that was captured anyway, and captures that match an earlier record
+(1:1 against the applicant's own for a renewal, 1:N over everyone else, the same finger
+position only). Missing fingers and the quality gate are completeness rules.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Any
+
+from verifier.consistency.case_evidence import CaseEvidence, FingerCapture
+from verifier.consistency.context import CaseContext, CaseFindings, Galleries
+from verifier.consistency.fingers import FINGER_NAMES, FINGER_NAMES_ID
+from verifier.consistency.verdict import Flag, Match, Severity
+from verifier.config import FingerprintConfig
+from verifier.fingerprint.analysis import MODEL_NAME
+from verifier.fingerprint.matching import MODEL_NAME as MATCHER_NAME
+from verifier.fingerprint.matching import (SCORE_UNIT, FingerComparison, compare_minutiae,
+                                           decide)
+
+
+def finger_label(position: int) -> str:
+    return f"finger:{position}"
+
+
+def exception_conflicts(evidence: CaseEvidence, captures: dict[int, FingerCapture]
+                        ) -> list[Flag]:
+    """A finger declared uncapturable and captured all the same."""
+    flags = []
+    exceptions = evidence.exception_positions()
+    for position in sorted(set(exceptions) & set(captures)):
+        e = exceptions[position]
+        flags.append(Flag(
+            rule_id="fingerprint.exception_but_captured", severity=Severity.REVIEW,
+            message_id=f"{FINGER_NAMES_ID[position]} dinyatakan pengecualian ({e.reason}) "
+                       "tetapi juga dipindai",
+            message_en=f"{FINGER_NAMES[position]} declared an exception ({e.reason}) but "
+                       "also captured",
+            evidence={"position": str(position), "reason": e.reason,
+                      "officer_note": e.officer_note,
+                      "sequence": str(captures[position].sequence)}))
+    return flags
+
+
+def _match(probe: str, reference: str, comparison: FingerComparison, model: str) -> Match:
+    return Match(modality="fingerprint", probe=probe, reference=reference,
+                 score=float(comparison.score), score_unit=SCORE_UNIT,
+                 threshold=float(comparison.threshold),
+                 operating_point=comparison.operating_point, match=comparison.match,
+                 model=model)
+
+
+def _comparison_evidence(comparison: FingerComparison) -> dict[str, str]:
+    return {"score": str(comparison.score), "threshold": str(comparison.threshold),
+            "operating_point": comparison.operating_point}
+
+
+def _same_finger_twice(minutiae: dict[int, Any], settings: FingerprintConfig, model: str
+                       ) -> tuple[list[Flag], list[Match]]:
+    flags, matches = [], []
+    for a, b in combinations(sorted(minutiae), 2):
+        comparison = compare_minutiae(minutiae[a], minutiae[b], settings)
+        if not comparison.match:
+            continue
+        matches.append(_match(finger_label(a), finger_label(b), comparison, model))
+        flags.append(Flag(
+            rule_id="fingerprint.same_finger_two_slots", severity=Severity.FAIL,
+            message_id=f"{FINGER_NAMES_ID[a]} dan {FINGER_NAMES_ID[b]} adalah jari yang "
+                       "sama; ulangi pemindaian kedua jari",
+            message_en=f"{FINGER_NAMES[a]} and {FINGER_NAMES[b]} are the same finger; capture "
+                       "both again",
+            evidence={"positions": f"{a},{b}"} | _comparison_evidence(comparison)))
+    return flags, matches
+
+
+def _earlier_records(ctx: CaseContext, galleries: Galleries, captures: dict[int, FingerCapture],
+                     minutiae: dict[int, Any], model: str) -> tuple[list[Flag], list[Match]]:
+    evidence, settings = ctx.evidence, ctx.config.fingerprint
+    extractor = ctx.models[MODEL_NAME]
+    flags, matches = [], []
+    # 1:1 with the applicant's own earlier records (a renewal): every shared position.
+    if evidence.nik:
+        for case_id, templates in sorted(galleries.fingerprints.templates_of_nik(
+                evidence.nik).items()):
+            if case_id == evidence.case_id:
+                continue
+            for position in sorted(set(templates) & set(minutiae)):
+                comparison = compare_minutiae(minutiae[position],
+                                              extractor.load_template(templates[position]),
+                                              settings)
+                matches.append(_match(finger_label(position), f"gallery:{case_id}",
+                                      comparison, model))
+                if not comparison.match:
+                    flags.append(Flag(
+                        rule_id="fingerprint.renewal_mismatch", severity=Severity.REVIEW,
+                        message_id=f"{FINGER_NAMES_ID[position]} tidak cocok dengan rekaman "
+                                   "sebelumnya pemohon ini",
+                        message_en=f"{FINGER_NAMES[position]} does not match this "
+                                   "applicant's earlier record",
+                        evidence={"position": str(position), "other_case": case_id}
+                        | _comparison_evidence(comparison)))
+    # 1:N over everyone else, through the gallery's index.
+    probes = {p: c.template for p, c in captures.items() if c.template is not None}
+    for hit in galleries.fingerprints.search_case(probes, exclude_case_id=evidence.case_id):
+        comparison = decide(int(hit.score), settings)
+        if not comparison.match or (evidence.nik
+                                    and galleries.same_nik(hit.nik_hash, evidence.nik)):
+            continue
+        matches.append(_match(finger_label(hit.position), f"gallery:{hit.case_id}", comparison,
+                              model))
+        flags.append(Flag(
+            rule_id="fingerprint.matches_other_applicant", severity=Severity.FAIL,
+            message_id=f"{FINGER_NAMES_ID[hit.position]} cocok dengan sidik jari pemohon lain; "
+                       "periksa di halaman tinjauan",
+            message_en=f"{FINGER_NAMES[hit.position]} matches another applicant's "
+                       "fingerprint; check it on the review page",
+            evidence={"position": str(hit.position), "other_case": hit.case_id}
+            | _comparison_evidence(comparison)))
+    return flags, matches
+
+
+def analyse(ctx: CaseContext) -> CaseFindings:
+    settings = ctx.config.fingerprint
+    extractor = ctx.models[MODEL_NAME]
+    model = f"{MATCHER_NAME}:{ctx.models.describe().get(MODEL_NAME, '')[:12]}"
+    captures = {p: c for p, c in ctx.evidence.best_fingers().items() if c.template is not None}
+    flags = exception_conflicts(ctx.evidence, captures)
+    if not captures:
+        return CaseFindings(flags=tuple(flags))
+    minutiae = {p: extractor.load_template(c.template) for p, c in captures.items()}
+    twice_flags, matches = _same_finger_twice(minutiae, settings, model)
+    flags += twice_flags
+    if ctx.galleries is not None:
+        earlier_flags, earlier_matches = _earlier_records(ctx, ctx.galleries, captures,
+                                                          minutiae, model)
+        flags += earlier_flags
+        matches += earlier_matches
+    return CaseFindings(flags=tuple(flags), matches=tuple(matches))
