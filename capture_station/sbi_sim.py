@@ -96,10 +96,10 @@ def nfiq2_score(image: bytes) -> int:
             <= MAX_SIDE_PX_500PPI:
         return 0  # unreadable, or a size NBIS cannot take
     global _EXTRACTOR
-    with _EXTRACTOR_LOCK:
+    with _EXTRACTOR_LOCK:  # an extractor is for one thread at a time
         if _EXTRACTOR is None:
-            _EXTRACTOR = MinutiaeExtractor(pool_size=1)
-    return _EXTRACTOR.extract(grey).nfiq2 or 0
+            _EXTRACTOR = MinutiaeExtractor()
+        return _EXTRACTOR.extract(grey).nfiq2 or 0
 
 
 _EXTRACTOR: Any = None

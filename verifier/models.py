@@ -2,6 +2,12 @@
 
 Nothing is loaded at import. `load_models` is called once at start-up; the server reports
 NOT_SERVING until it returns, and refuses to start when a file is missing or altered.
+
+Analyses run on several threads at once. A model whose calls must not overlap (dlib's HOG
+detector keeps its feature pyramid in the object: two threads on one detector get each
+other's faces or corrupt the heap) is loaded once per analysis thread and handed out through
+a `ModelPool`; its loader is marked `@per_thread`. bench/REPORT-stations.md has the evidence
+for each model.
 """
 
 from __future__ import annotations
@@ -9,16 +15,21 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
+import queue
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from verifier.config import REPO_ROOT
 from verifier.errors import ModelIntegrityError
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Loader = Callable[[Path], Any]
 
 
 @dataclass(frozen=True)
@@ -99,11 +110,64 @@ def verify_all(registry: Path) -> dict[str, VerifiedModel]:
     return {e.name: verify(e) for e in read_registry(registry)}
 
 
+class ModelPool(Generic[T]):
+    """Interchangeable copies of one model whose calls must not overlap. Each call borrows a
+    free copy for its duration, so with one copy per analysis thread no analysis waits, and any
+    other caller (a command, a test) borrows like them.
+
+    Callers keep the model's own API: `pool.run(...)`, `pool(...)` and `pool.extract(...)` call
+    the borrowed copy. What a call returns must not refer back to the copy (dlib rectangles and
+    NBIS minutiae are values).
+    """
+
+    def __init__(self, copies: Sequence[T]) -> None:
+        if not copies:
+            raise ValueError("a model pool needs at least one copy")
+        self.size = len(copies)
+        self._free: queue.SimpleQueue[T] = queue.SimpleQueue()
+        for copy in copies:
+            self._free.put(copy)
+
+    @contextmanager
+    def borrow(self) -> Iterator[T]:
+        model = self._free.get()
+        try:
+            yield model
+        finally:
+            self._free.put(model)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self.borrow() as model:
+            return model(*args, **kwargs)  # type: ignore[operator]
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        if name.startswith("__"):  # copy, pickle and friends must not borrow
+            raise AttributeError(name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self.borrow() as model:
+                return getattr(model, name)(*args, **kwargs)
+
+        return call
+
+
+_PER_THREAD_LOADERS: set[Loader] = set()
+
+
+def per_thread(loader: Callable[[Path], T]) -> Callable[[Path], T]:
+    """Marks a registry loader whose model must not be called from two threads at once:
+    `load_models` loads one copy per analysis thread and `LoadedModels[name]` is their
+    `ModelPool`."""
+    _PER_THREAD_LOADERS.add(loader)
+    return loader
+
+
 @dataclass(frozen=True)
 class LoadedModels:
-    """Every model of the registry, loaded once at start-up and shared by all analysers."""
+    """Every model of the registry, loaded once at start-up and shared by all analysers
+    (those that must not be shared as a `ModelPool` with a copy per analysis thread)."""
 
-    face_detector: Any  # dlib's HOG detector: built into dlib, no file to verify
+    face_detector: Any  # dlib's HOG detectors (a ModelPool): built into dlib, no file to verify
     objects: Mapping[str, Any]  # registry name -> loaded model
     verified: Mapping[str, VerifiedModel]
 
@@ -122,7 +186,7 @@ class LoadedModels:
         return {name: vm.entry.sha256 for name, vm in self.verified.items()}
 
 
-def _loader(entry: ModelEntry) -> Callable[[Path], Any]:
+def _loader(entry: ModelEntry) -> Loader:
     module_name, _, attr = entry.loader.partition(":")
     try:
         return getattr(importlib.import_module(module_name), attr)  # type: ignore[no-any-return]
@@ -139,15 +203,26 @@ def load_one(registry: Path, name: str) -> Any:
     return _loader(entry)(verify(entry).file)
 
 
-def load_models(registry: Path, required: tuple[str, ...] = ("face_landmarks_5",)) -> LoadedModels:
-    """Verify every file of the registry, then load each with its loader."""
+def _load(loader: Loader, file: Path, threads: int) -> Any:
+    if loader in _PER_THREAD_LOADERS:
+        return ModelPool([loader(file) for _ in range(threads)])
+    return loader(file)
+
+
+def load_models(registry: Path, required: tuple[str, ...] = ("face_landmarks_5",),
+                threads: int = 1) -> LoadedModels:
+    """Verify every file of the registry, then load each with its loader; models that must
+    not be shared get `threads` copies (the server passes its analysis thread count)."""
     import dlib  # imported here so that importing the verifier stays cheap
 
+    if threads < 1:
+        raise ValueError(f"threads must be at least 1, got {threads}")
     verified = verify_all(registry)
     for name in required:
         if name not in verified:
             raise ModelIntegrityError(f"model registry {registry} lacks required model {name}")
-    objects = {name: _loader(vm.entry)(vm.file) for name, vm in verified.items()}
-    log.info("models verified and loaded: %s", ", ".join(sorted(verified)))
-    return LoadedModels(face_detector=dlib.get_frontal_face_detector(), objects=objects,
-                        verified=verified)
+    objects = {name: _load(_loader(vm.entry), vm.file, threads) for name, vm in verified.items()}
+    log.info("models verified and loaded (%d analysis thread(s)): %s", threads,
+             ", ".join(sorted(verified)))
+    detectors = ModelPool([dlib.get_frontal_face_detector() for _ in range(threads)])
+    return LoadedModels(face_detector=detectors, objects=objects, verified=verified)

@@ -18,7 +18,10 @@ from verifier.models import LoadedModels
 
 
 def load_shape_predictor(path: Path) -> Any:
-    """Registry loader for dlib landmark models."""
+    """Registry loader for dlib landmark models. One is shared by every analysis thread: its
+    call releases the GIL but keeps no state in the object (concurrent landmarks equal serial
+    ones, tests/test_concurrency.py). The HOG detector does keep state, so `LoadedModels`
+    holds one per thread."""
     import dlib
 
     return dlib.shape_predictor(str(path))

@@ -29,7 +29,9 @@ CNN_MODEL_NAME = "face_detector_mmod"
 
 
 def load_cnn_detector(path: Path) -> Any:
-    """Registry loader for dlib's MMOD CNN face detector."""
+    """Registry loader for dlib's MMOD CNN face detector. Shared for the same reason as the
+    face-recognition ResNet (see `load_face_encoder`): dlib holds the GIL for the whole call,
+    which also stalls every other thread, the gRPC event loop included, for its ~1 s."""
     import dlib
 
     return dlib.cnn_face_detection_model_v1(str(path))

@@ -25,7 +25,11 @@ CHIP_PADDING = 0.25  # dlib's default margin around the landmarks
 
 
 def load_face_encoder(path: Path) -> Any:
-    """Registry loader for dlib's face-recognition ResNet."""
+    """Registry loader for dlib's face-recognition ResNet. The network keeps each layer's
+    output in the object, so concurrent calls would overwrite each other; one is shared only
+    because dlib's binding holds the GIL for the whole call (checked by
+    tests/test_concurrency.py: a dlib that released it would fail there). The same GIL makes
+    embeddings run one at a time, whatever the number of analysis threads."""
     import dlib
 
     return dlib.face_recognition_model_v1(str(path))

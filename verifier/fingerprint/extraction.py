@@ -2,16 +2,16 @@
 NFIQ 2 as bundled in `nbis-py`.
 
 `load_minutiae_extractor` is the model registry's loader for the NBIS library (the NFIQ 2
-random forest is compiled into it, so the library file is what the registry pins). An
-extractor is a small pool of NBIS handles, one per analysis thread: the handles are not
-documented as thread-safe, and the ctypes calls release the GIL, so a pool runs in parallel.
+random forest is compiled into it, so the library file is what the registry pins). The NBIS
+handles are not documented as thread-safe and the ctypes calls release the GIL, so the loader
+is `per_thread`: each analysis thread borrows its own extractor and extractions run in
+parallel. Bozorth3 (`Minutiae.compare`) keeps its state in C globals; nbis-py serialises it
+behind a process-wide mutex of its own (the pinned library: concurrent scores equal serial
+ones and two threads compare no faster than one, bench/REPORT-stations.md).
 """
 
 from __future__ import annotations
 
-import queue
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +20,9 @@ import cv2
 import numpy as np
 
 from verifier.errors import InvalidInput
+from verifier.models import per_thread
 
 FINGERPRINT_PPI = 500
-# One handle per analysis thread (ServerConfig.analysis_threads defaults to 2); a third
-# caller waits for a free handle rather than sharing one.
-_POOL_SIZE = 2
 
 
 @dataclass(frozen=True)
@@ -51,21 +49,11 @@ def _new_handle(compute_nfiq2: bool) -> Any:
 
 
 class MinutiaeExtractor:
-    def __init__(self, pool_size: int = _POOL_SIZE) -> None:
-        self._with_nfiq2: queue.Queue[Any] = queue.Queue()
-        self._plain: queue.Queue[Any] = queue.Queue()
-        for _ in range(pool_size):
-            self._with_nfiq2.put(_new_handle(True))
-            self._plain.put(_new_handle(False))
+    """Two NBIS handles, with and without NFIQ 2; for one thread at a time."""
 
-    @contextmanager
-    def _handle(self, nfiq2: bool) -> Iterator[Any]:
-        pool = self._with_nfiq2 if nfiq2 else self._plain
-        handle = pool.get()
-        try:
-            yield handle
-        finally:
-            pool.put(handle)
+    def __init__(self) -> None:
+        self._with_nfiq2 = _new_handle(True)
+        self._plain = _new_handle(False)
 
     def extract(self, grey_500ppi: np.ndarray) -> Extraction:
         """Minutiae and NFIQ 2 of an 8-bit grey image at 500 ppi. When NFIQ 2 cannot assess
@@ -73,35 +61,33 @@ class MinutiaeExtractor:
         the size first (verifier.fingerprint.analysis): tiny images crash mindtct."""
         png = _encode_png(grey_500ppi)
         nbis = _nbis()
-        with self._handle(nfiq2=True) as handle:
-            try:
-                minutiae = handle.extract_minutiae(png)
-                result = minutiae.quality()
-                features = {v.name: float(v.value) for v in (*result.features, *result.actionable)}
-                return Extraction(minutiae=minutiae, minutiae_count=len(minutiae.get()),
-                                  nfiq2=int(result.score), nfiq2_features=features)
-            except nbis.NbisError:
-                pass  # NFIQ 2 could not assess it; mindtct alone may still read minutiae
-        with self._handle(nfiq2=False) as handle:
-            try:
-                minutiae = handle.extract_minutiae(png)
-            except nbis.NbisError as exc:
-                raise InvalidInput(f"NBIS could not process the fingerprint image: {exc!r}",
-                                   reason="FINGERPRINT_UNREADABLE") from None
+        try:
+            minutiae = self._with_nfiq2.extract_minutiae(png)
+            result = minutiae.quality()
+            features = {v.name: float(v.value) for v in (*result.features, *result.actionable)}
+            return Extraction(minutiae=minutiae, minutiae_count=len(minutiae.get()),
+                              nfiq2=int(result.score), nfiq2_features=features)
+        except nbis.NbisError:
+            pass  # NFIQ 2 could not assess it; mindtct alone may still read minutiae
+        try:
+            minutiae = self._plain.extract_minutiae(png)
+        except nbis.NbisError as exc:
+            raise InvalidInput(f"NBIS could not process the fingerprint image: {exc!r}",
+                               reason="FINGERPRINT_UNREADABLE") from None
         return Extraction(minutiae=minutiae, minutiae_count=len(minutiae.get()), nfiq2=None,
                           nfiq2_features={})
 
     def load_template(self, iso_19794_2: bytes) -> Any:
         """nbis.Minutiae from ISO/IEC 19794-2:2005 bytes (checked by verifier.fingerprint.template)."""
         nbis = _nbis()
-        with self._handle(nfiq2=False) as handle:
-            try:
-                return handle.load_iso_19794_2_2005(iso_19794_2)
-            except nbis.NbisError as exc:
-                raise InvalidInput(f"not a readable ISO/IEC 19794-2 template: {exc!r}",
-                                   reason="TEMPLATE_INVALID") from None
+        try:
+            return self._plain.load_iso_19794_2_2005(iso_19794_2)
+        except nbis.NbisError as exc:
+            raise InvalidInput(f"not a readable ISO/IEC 19794-2 template: {exc!r}",
+                               reason="TEMPLATE_INVALID") from None
 
 
+@per_thread
 def load_minutiae_extractor(library: Path) -> MinutiaeExtractor:
     """Registry loader: `library` is the verified libnbis.so that `nbis` itself loads."""
     del library  # verified by the registry; nbis loads it from the same place

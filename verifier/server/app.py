@@ -7,8 +7,8 @@ after, and NOT_SERVING again as soon as a graceful shutdown begins.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -35,8 +35,7 @@ SERVICE_NAMES = (
 class VerifierServer:
     def __init__(self, config: Config, store: CaseStore) -> None:
         self.config = config
-        self.runtime = Runtime(config=config, store=store, executor=ThreadPoolExecutor(
-            max_workers=config.server.analysis_threads, thread_name_prefix="analysis"))
+        self.runtime = Runtime(config=config, store=store)
         limit = config.server.max_message_bytes
         self.server = grpc.aio.server(options=[
             ("grpc.max_receive_message_length", limit),
@@ -66,7 +65,10 @@ class VerifierServer:
 
     async def load_models(self) -> None:
         """Verify and load every model; raises ModelIntegrityError (health stays NOT_SERVING)."""
-        models = await self.runtime.run(load_models, self.config.models_registry)
+        # One copy of each model that must not be shared per analysis thread.
+        models = await self.runtime.run(functools.partial(
+            load_models, self.config.models_registry,
+            threads=self.config.server.analysis_threads))
         try:
             # Thresholds calibrated on another model file, or an operating point that was
             # never calibrated, must stop start-up rather than fail at each verdict.
