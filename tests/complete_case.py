@@ -81,7 +81,8 @@ class Session:
         return self.next(fingerprint=capture_pb2.FingerprintImage(
             position=position, image=data, ppi=ppi, scanner_id="replay"))
 
-    def exception(self, position: int, reason: int = capture_pb2.FINGERPRINT_EXCEPTION_REASON_AMPUTATED
+    def exception(self, position: int,
+                  reason: int = capture_pb2.FINGERPRINT_EXCEPTION_REASON_AMPUTATED
                   ) -> capture_pb2.StationMessage:
         return self.next(fingerprint_exception=capture_pb2.FingerprintException(
             position=position, reason=reason, officer_note="catatan petugas"))

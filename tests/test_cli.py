@@ -64,10 +64,10 @@ def test_station_cli_reports_the_verdict_as_json(tmp_path: Path,
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report == json.loads((tmp_path / "report.json").read_text())
-    assert report["decision"] == "review"  # no KTP was scanned
+    assert report["decision"] == "fail"  # no KTP and no fingers were sent
     # Frames are sequences 2-6; the third ready frame in a row is captured.
     assert report["capture_accepted_sequence"] == 4
     assert "documents.ktp_missing" in {f["rule_id"] for f in report["flags"]}
-    assert "VERDICT" in result.stderr or "REVIEW" in result.stderr
+    assert "VERDICT" in result.stderr or "FAIL" in result.stderr
     with Image.open(tmp_path / "photo.jpg") as photo:
         assert photo.format == "JPEG" and photo.width * 4 == photo.height * 3

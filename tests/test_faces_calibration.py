@@ -15,6 +15,7 @@ from verifier.errors import ModelIntegrityError
 from verifier.face.calibration import (Calibration, OperatingPoint, error_rates, fmr_fnmr,
                                        fmr_of, load_calibration, threshold_at_fmr,
                                        write_calibration)
+from verifier.consistency.face_rules import face_match
 from verifier.face.matching import SCORE_UNIT, face_matcher
 from verifier.models import LoadedModels, verify_all
 
@@ -108,7 +109,7 @@ def test_decision_records_model_point_and_threshold(verified_models: LoadedModel
     yes, no = matcher.decide(a, near, "FMR=1e-3"), matcher.decide(a, far, "FMR=1e-3")
     assert yes.match and not no.match
     assert yes.threshold == pytest.approx(1 - t) and yes.score == pytest.approx(1 - t + 0.01)
-    match = no.to_match("live_capture", "ktp_photo")
+    match = face_match(no, "live_capture", "ktp_photo")
     assert (match.score_unit, match.operating_point, match.model) == (
         SCORE_UNIT, "FMR=1e-3", matcher.model_label)
     assert match.score < match.threshold and not match.match

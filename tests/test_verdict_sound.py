@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from tests.complete_case import NIK, Session, blank_png, complete_session, finger_png
+from tests.complete_case import (NIK, Session, blank_png, complete_session, finger_png,
+                                 frame_jpeg)
 from tests.harness import InProcessVerifier
 from tests.images import encode
 from tests.test_server import error_reason, of, run_stream
@@ -174,3 +175,59 @@ def test_a_duplicate_identity_reaches_the_counter_without_the_other_applicant(
     stored = verifier.store.verdict(verdict.case_id)
     assert stored is not None
     assert any(f.evidence.get("other_case") == earlier.case_id for f in stored.flags)
+
+
+@pytest.mark.slow
+def test_finish_with_a_thousand_earlier_cases_reads_no_earlier_case(
+        tmp_path, models, config) -> None:  # type: ignore[no-untyped-def]
+    """1,000 earlier cases in the galleries (generated faces and minutiae): Finish searches
+    the galleries, not the store, and the planted duplicate among them is found. The time
+    is only held to a generous ceiling here; bench/finish.py measures it."""
+    import time
+    import uuid
+
+    from verifier.cases.store import CaseStore
+    from verifier.counter_session import CounterSessions
+    from verifier.fingerprint.analysis import analyse_grey
+    from verifier.galleries.open import open_galleries
+    from verifier.gallery import Enrolment
+    from verifier.synthetic.fingerprints import impression
+    from verifier.synthetic.minutiae import generated_finger, iso_record
+
+    store = CaseStore(f"sqlite:///{tmp_path / 'cases.sqlite3'}")
+    sessions = CounterSessions(store, models, config,
+                               open_galleries(store, models, config.fingerprint))
+    galleries = sessions.galleries
+    assert galleries is not None
+    rng = np.random.default_rng(11)
+    for i in range(1000):
+        case_id = f"earlier-{i}"
+        galleries.face.enrol(Enrolment(case_id, f"17070{i:011d}", "face"),
+                             rng.normal(0.0, 0.09, 128).astype(np.float32))
+        galleries.fingerprints.enrol_case(case_id, f"17070{i:011d}", {
+            p: iso_record(generated_finger(rng)) for p in range(1, 11)})
+    # One of them holds this applicant's own fingers under another NIK.
+    extractor = models["nbis"]
+    planted = {p: analyse_grey(impression(1700 + p, 1), 500, extractor, config.fingerprint)
+               .extraction.minutiae.to_iso_19794_2_2005() for p in range(1, 11)}
+    galleries.fingerprints.enrol_case("earlier-planted", "1707015208920003", planted)
+    assert store.finished_case_ids() == []  # nothing for the rules to read from the store
+
+    sid = str(uuid.uuid4())
+    sessions.start(sid, 1, "loket-1", "p-1", {"nik": NIK, "full_name": "SITI AMINAH"})
+    seq = 1
+    for _ in range(config.photo.capture.steady_frames):
+        seq += 1
+        sessions.frame(sid, seq, frame_jpeg())
+    for position in range(1, 11):
+        seq += 1
+        sessions.fingerprint(sid, seq, position, 500, finger_png(1700 + position))
+    started = time.monotonic()
+    verdict = sessions.finish(sid, seq + 1).verdict
+    took = time.monotonic() - started
+    assert verdict is not None
+    hits = {f.evidence.get("other_case") for f in verdict.flags
+            if f.rule_id == "fingerprint.matches_other_applicant"}
+    assert hits == {"earlier-planted"}
+    assert took < 30.0, took
+    store.close()

@@ -215,9 +215,12 @@ class FaceConfig:
     # Operating point for live capture vs document photos; "FMR=1e-3" accepts about one
     # impostor in a thousand comparisons.
     operating_point: str = "FMR=1e-3"
-    # 1:N compares a probe with every enrolled face, so each comparison needs a stricter
-    # point: at FMR 1e-4 a gallery of 1,000 faces gives a false hit in ~10 % of searches.
-    gallery_operating_point: str = "FMR=1e-4"
+    # 1:N compares a probe with every enrolled face and wants a stricter point than 1:1,
+    # but 1e-3 is the strictest the Asian calibration pairs measure (2,968 impostor pairs;
+    # the thresholds file's FMR=1e-4 entry is capped at the 1e-3 distance, so naming it would
+    # claim a rate nobody measured). Per comparison: a gallery of N faces gives about N/1000
+    # false candidates a search, which is why a hit is REVIEW with both faces, never FAIL.
+    gallery_operating_point: str = "FMR=1e-3"
     gallery_top_k: int = 5
     # 1 = no jitter (face_recognition's default); n > 1 averages n jittered copies at n x cost.
     num_jitters: int = 1

@@ -19,7 +19,7 @@ from verifier.consistency.case_evidence import CaseEvidence, LiveCapture
 from verifier.consistency.context import CaseContext, CaseFindings, Galleries
 from verifier.consistency.verdict import Flag, Match, Severity
 from verifier.face.evidence import FaceEvidence
-from verifier.face.matching import FaceDecision, FaceMatcher
+from verifier.face.matching import SCORE_UNIT, FaceDecision, FaceMatcher
 
 PROBE = "live_capture"
 # Document kind (the proto enum name without its prefix) -> the reference's name in results.
@@ -29,6 +29,14 @@ _NAMES_ID = {"ktp_photo": "foto KTP", "old_passport_photo": "foto paspor lama",
              "uploaded_photo": "foto unggahan"}
 _NAMES_EN = {"ktp_photo": "KTP photo", "old_passport_photo": "old passport photo",
              "uploaded_photo": "uploaded photo"}
+
+
+def face_match(decision: FaceDecision, probe: str, reference: str) -> Match:
+    return Match(modality="face", probe=probe, reference=reference,
+                 score=round(decision.score, 4), score_unit=SCORE_UNIT,
+                 threshold=round(decision.threshold, 4),
+                 operating_point=decision.operating_point, match=decision.match,
+                 model=decision.model)
 
 
 def crop_ref(case_id: str, sequence: int, face: FaceEvidence) -> str:
@@ -70,7 +78,7 @@ def _document_findings(evidence: CaseEvidence, matcher: FaceMatcher, live: LiveC
         assert doc.face is not None
         decision = matcher.decide(live_face.embedding, doc.face.embedding,
                                   config.face.operating_point)
-        matches.append(decision.to_match(PROBE, ref))
+        matches.append(face_match(decision, PROBE, ref))
         if decision.match:
             continue
         poor = min(live_face.quality, doc.face.quality) < config.face.min_quality
@@ -104,7 +112,7 @@ def _gallery_findings(evidence: CaseEvidence, galleries: Galleries, matcher: Fac
                                            config.face.gallery_operating_point)
         if not decision.match:
             continue
-        matches.append(decision.to_match(PROBE, f"gallery:{other.case_id}"))
+        matches.append(face_match(decision, PROBE, f"gallery:{other.case_id}"))
         flags.append(Flag(
             rule_id="face.duplicate_identity", severity=Severity.REVIEW,
             message_id=("Wajah ini sudah terdaftar dengan NIK lain; periksa identitas ganda "
@@ -119,7 +127,7 @@ def _gallery_findings(evidence: CaseEvidence, galleries: Galleries, matcher: Fac
                 continue
             decision = matcher.decide(live_face.embedding, template,
                                       config.face.operating_point)
-            matches.append(decision.to_match(PROBE, f"gallery:{other.case_id}"))
+            matches.append(face_match(decision, PROBE, f"gallery:{other.case_id}"))
             if not decision.match:
                 flags.append(Flag(
                     rule_id="face.nik_face_mismatch", severity=Severity.REVIEW,

@@ -1,7 +1,7 @@
 """1:1 face decisions at a calibrated operating point.
 
 The score is 1 - Euclidean distance between embeddings (higher is more alike, as every
-`Match` score is); a pair matches when its score reaches 1 - the calibrated distance. Each
+score in a verdict is); a pair matches when its score reaches 1 - the calibrated distance. Each
 decision names the model file (sha256 prefix), the operating point and the threshold, so
 that an auditor can tell which thresholds decided a case after they have been recalibrated.
 """
@@ -13,7 +13,6 @@ from typing import Any
 
 import numpy as np
 
-from verifier.consistency.verdict import Match
 from verifier.errors import ModelIntegrityError
 from verifier.face.calibration import Calibration, load_calibration
 from verifier.face.embedding import MODEL_NAME, embedding_distance
@@ -48,12 +47,6 @@ class FaceDecision:
     operating_point: str
     match: bool
     model: str
-
-    def to_match(self, probe: str, reference: str) -> Match:
-        return Match(modality="face", probe=probe, reference=reference,
-                     score=round(self.score, 4), score_unit=SCORE_UNIT,
-                     threshold=round(self.threshold, 4), operating_point=self.operating_point,
-                     match=self.match, model=self.model)
 
     def to_dict(self) -> dict[str, Any]:
         return {"distance": round(self.distance, 4), "score": round(self.score, 4),

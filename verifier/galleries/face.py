@@ -82,6 +82,12 @@ class FaceGallery:
                                          context(_TABLE, "embedding", case_id, label)),
                 enrolled_at=datetime.now(timezone.utc)))
 
+    def load(self) -> None:
+        """Load every enrolled row now (at start-up, before the server says SERVING), so
+        that the first search does not pay for opening the whole gallery."""
+        with self._lock:
+            self._catch_up()
+
     def search(self, probe: np.ndarray, top_k: int = 5) -> list[Candidate]:
         vector = _check_embedding(probe)
         with self._lock:

@@ -120,6 +120,12 @@ class FingerprintGallery:
         return np.frombuffer(self._open(row.index_vector, "index_vector", row.case_id,
                                         row.position), dtype="<f4")
 
+    def load(self) -> None:
+        """Load every enrolled row now (at start-up, before the server says SERVING), so
+        that the first search does not pay for opening the whole gallery."""
+        with self._lock:
+            self._catch_up()
+
     def search_case(self, probes: Mapping[int, bytes], exclude_case_id: str | None = None
                     ) -> list[FingerHit]:
         """Bozorth3 scores of the probe's fingers (position -> ISO/IEC 19794-2 record) against

@@ -13,12 +13,13 @@ from verifier.models import LoadedModels
 
 def open_galleries(store: CaseStore, models: LoadedModels, config: FingerprintConfig
                    ) -> Galleries:
-    """One gallery object per database and process (each keeps an in-memory index)."""
+    """One gallery object per database and process (each keeps an in-memory index), loaded."""
     hasher = NikHasher(store.keys)
     shortlist = fingerprints.FingerprintGalleryConfig(
         shortlist_cases=config.gallery_shortlist_cases,
         shortlist_cases_single_finger=config.gallery_shortlist_cases_single_finger)
-    return Galleries(face=face.gallery_for(store.engine, store.keys),
-                     fingerprints=fingerprints.gallery_for(store.engine, store.keys,
-                                                           models[MODEL_NAME], shortlist),
-                     same_nik=hasher.matches)
+    faces = face.gallery_for(store.engine, store.keys)
+    fingers = fingerprints.gallery_for(store.engine, store.keys, models[MODEL_NAME], shortlist)
+    faces.load()
+    fingers.load()
+    return Galleries(face=faces, fingerprints=fingers, same_nik=hasher.matches)
