@@ -146,8 +146,10 @@ def _station_result(exit_code: int, report: Path) -> StationResult:
                          r["frames_sent"], r["frames_dropped"], r["time_to_verdict_s"])
 
 
-def run_fleet(n: int, inputs: Inputs, work: Path, timeout_s: float = 1800.0) -> RunResult:
-    """One run: a fresh verifier and `n` stations started together; waits for every station."""
+def run_fleet(n: int, inputs: Inputs, work: Path, timeout_s: float = 1800.0,
+              stagger_s: float = 0.0) -> RunResult:
+    """One run: a fresh verifier and `n` stations, station i started `i * stagger_s` after the
+    first (0: all together); waits for every station."""
     work.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONUNBUFFERED="1", OMP_THREAD_LIMIT="1")
     address = f"127.0.0.1:{free_port()}"
@@ -164,6 +166,7 @@ def run_fleet(n: int, inputs: Inputs, work: Path, timeout_s: float = 1800.0) -> 
         load_before = os.getloadavg()[0]
         t0 = time.monotonic()
         for i in range(n):
+            time.sleep(max(0.0, t0 + i * stagger_s - time.monotonic()))
             with open(work / f"station-{i}.log", "wb") as log:
                 stations.append(subprocess.Popen(_module(
                     "capture_station.cli", "run", "--verifier", address,
@@ -268,6 +271,9 @@ def main() -> int:
     parser.add_argument("--stations", type=int, nargs="+", default=[8])
     parser.add_argument("--runs", type=int, nargs="+", default=[3],
                         help="runs per --stations value (one value: the same for each)")
+    parser.add_argument("--stagger-s", type=float, default=0.0,
+                        help="start station i this many seconds times i after the first (an "
+                        "office where applicants arrive apart; default 0: all at once)")
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args()
     runs_per = args.runs * len(args.stations) if len(args.runs) == 1 else args.runs
@@ -280,7 +286,7 @@ def main() -> int:
     for n, runs in zip(args.stations, runs_per):
         results = []
         for k in range(runs):
-            r = run_fleet(n, inputs, work / f"n{n}-run{k}")
+            r = run_fleet(n, inputs, work / f"n{n}-run{k}", stagger_s=args.stagger_s)
             results.append(r)
             print(f"[stations] {n} stations, run {k + 1}/{runs}: crashed={r.verifier_crashed} "
                   f"verdicts={r.verdicts}/{n} wall={r.wall_s:.0f}s "
@@ -292,7 +298,8 @@ def main() -> int:
         "# Benchmark: many capture stations against one verifier",
         "",
         f"Produced by `uv run python bench/stations.py --stations {' '.join(map(str, args.stations))}"
-        f" --runs {' '.join(map(str, runs_per))}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f" --runs {' '.join(map(str, runs_per))} --stagger-s {args.stagger_s:g}` on "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         f"Other processes when it started: {others}.",
         "",

@@ -27,7 +27,7 @@ from verifier.config import Config
 from verifier.consistency.case_evidence import FACE_DOCUMENT_KINDS, case_evidence
 from verifier.consistency.case_rules import verdict_for
 from verifier.consistency.context import CaseContext, Galleries
-from verifier.consistency.verdict import Verdict
+from verifier.consistency.verdict import Flag, Severity, Verdict, decide
 from verifier.documents.item import analyse_document
 from verifier.enrolment import enrol_case
 from verifier.face.evidence import NOT_FOUND, face_evidence
@@ -276,7 +276,17 @@ class CounterSessions:
                                           models=self.models, face_matcher=self.face_matcher,
                                           config=self.config))
         if self.galleries is not None:
-            enrol_case(self.galleries, evidence)
+            try:
+                enrol_case(self.galleries, evidence)
+            except VerifierError as exc:
+                # The verdict must not wait on the gallery; the case just is not searchable.
+                log.error("case %s not enrolled in the galleries: %s", case_id, exc.message)
+                verdict = decide(case_id, [*verdict.flags, Flag(
+                    rule_id="system.enrolment_failed", severity=Severity.REVIEW,
+                    message_id="Biometrik kasus ini tidak masuk galeri pencarian; periksa log",
+                    message_en="This case's biometrics could not be enrolled for duplicate "
+                               "search; see the verifier's log",
+                    evidence={"reason": exc.reason})], verdict.matches)
         verdict, duplicate = self.store.finish(case_id, sequence, verdict)
         # A finished case takes no more frames: drop its live-capture state, which would
         # otherwise grow with every session the server has seen.

@@ -35,8 +35,8 @@ def exception_conflicts(evidence: CaseEvidence, captures: dict[int, FingerCaptur
             rule_id="fingerprint.exception_but_captured", severity=Severity.REVIEW,
             message_id=f"{FINGER_NAMES_ID[position]} dinyatakan pengecualian ({e.reason}) "
                        "tetapi juga dipindai",
-            message_en=f"{FINGER_NAMES[position]} declared an exception ({e.reason}) but "
-                       "also captured",
+            message_en=f"The {FINGER_NAMES[position]} was declared an exception ({e.reason}) "
+                       "but also captured",
             evidence={"position": str(position), "reason": e.reason,
                       "officer_note": e.officer_note,
                       "sequence": str(captures[position].sequence)}))
@@ -68,8 +68,8 @@ def _same_finger_twice(minutiae: dict[int, Any], settings: FingerprintConfig, mo
             rule_id="fingerprint.same_finger_two_slots", severity=Severity.FAIL,
             message_id=f"{FINGER_NAMES_ID[a]} dan {FINGER_NAMES_ID[b]} adalah jari yang "
                        "sama; ulangi pemindaian kedua jari",
-            message_en=f"{FINGER_NAMES[a]} and {FINGER_NAMES[b]} are the same finger; capture "
-                       "both again",
+            message_en=f"The {FINGER_NAMES[a]} and the {FINGER_NAMES[b]} are the same finger; "
+                       "capture both again",
             evidence={"positions": f"{a},{b}"} | _comparison_evidence(comparison)))
     return flags, matches
 
@@ -96,7 +96,7 @@ def _earlier_records(ctx: CaseContext, galleries: Galleries, captures: dict[int,
                         rule_id="fingerprint.renewal_mismatch", severity=Severity.REVIEW,
                         message_id=f"{FINGER_NAMES_ID[position]} tidak cocok dengan rekaman "
                                    "sebelumnya pemohon ini",
-                        message_en=f"{FINGER_NAMES[position]} does not match this "
+                        message_en=f"The {FINGER_NAMES[position]} does not match this "
                                    "applicant's earlier record",
                         evidence={"position": str(position), "other_case": case_id}
                         | _comparison_evidence(comparison)))
@@ -113,7 +113,7 @@ def _earlier_records(ctx: CaseContext, galleries: Galleries, captures: dict[int,
             rule_id="fingerprint.matches_other_applicant", severity=Severity.FAIL,
             message_id=f"{FINGER_NAMES_ID[hit.position]} cocok dengan sidik jari pemohon lain; "
                        "periksa di halaman tinjauan",
-            message_en=f"{FINGER_NAMES[hit.position]} matches another applicant's "
+            message_en=f"The {FINGER_NAMES[hit.position]} matches another applicant's "
                        "fingerprint; check it on the review page",
             evidence={"position": str(hit.position), "other_case": hit.case_id}
             | _comparison_evidence(comparison)))
