@@ -76,7 +76,7 @@ class Session:
                  ) -> capture_pb2.StationMessage:
         return self.next(document=capture_pb2.DocumentImage(kind=kind, image=data))
 
-    def fingerprint(self, data: bytes, position: int, ppi: int = 500
+    def fingerprint(self, data: bytes, position: int = 2, ppi: int = 500
                     ) -> capture_pb2.StationMessage:
         return self.next(fingerprint=capture_pb2.FingerprintImage(
             position=position, image=data, ppi=ppi, scanner_id="replay"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 
 import grpc
@@ -12,6 +11,7 @@ from google.rpc import error_details_pb2, status_pb2
 from grpc_health.v1 import health_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
+from tests.complete_case import Session as Messages
 from tests.harness import InProcessVerifier, health_status
 from tests.images import encode, png_header_only
 from verifier.api.v1 import (capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc,
@@ -22,40 +22,6 @@ from verifier.synthetic.frames import framed_face
 GOOD = encode(framed_face())
 SMALL = encode(framed_face(0.2))
 EMPTY_ROOM = encode(np.full((480, 640, 3), 235, np.uint8))
-
-
-class Messages:
-    """Builds one session's station messages with consecutive sequence numbers."""
-
-    def __init__(self) -> None:
-        self.sid = str(uuid.uuid4())
-        self.seq = 0
-
-    def _next(self, **payload: object) -> capture_pb2.StationMessage:
-        self.seq += 1
-        return capture_pb2.StationMessage(client_session_id=self.sid, sequence=self.seq,
-                                          **payload)  # type: ignore[arg-type]
-
-    def start(self) -> capture_pb2.StationMessage:
-        return self._next(start=capture_pb2.SessionStart(
-            station_id="loket-1", officer_id="petugas-7",
-            application=types_pb2.ApplicationData(
-                full_name="SITI AMINAH", nik="1707014508900001", sex=types_pb2.SEX_FEMALE,
-                date_of_birth=types_pb2.Date(year=1990, month=8, day=5),
-                place_of_birth="MUARA AMAN", passport_type=types_pb2.PASSPORT_TYPE_ELECTRONIC)))
-
-    def frame(self, jpeg: bytes) -> capture_pb2.StationMessage:
-        return self._next(frame=capture_pb2.CameraFrame(jpeg=jpeg, captured_at_unix_ms=1))
-
-    def document(self, data: bytes, kind: int = types_pb2.DOCUMENT_KIND_KTP) -> capture_pb2.StationMessage:
-        return self._next(document=capture_pb2.DocumentImage(kind=kind, image=data))
-
-    def fingerprint(self, data: bytes, position: int = 2, ppi: int = 500) -> capture_pb2.StationMessage:
-        return self._next(fingerprint=capture_pb2.FingerprintImage(
-            position=position, image=data, ppi=ppi, scanner_id="replay"))
-
-    def finish(self) -> capture_pb2.StationMessage:
-        return self._next(finish=capture_pb2.Finish())
 
 
 def run_stream(address: str, messages: Iterable[capture_pb2.StationMessage]
