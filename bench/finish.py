@@ -20,6 +20,7 @@ on that.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import platform
 import statistics
@@ -89,7 +90,9 @@ def one_finish(sessions: CounterSessions, serial: int) -> float:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[0, 1000, 10000])
-    parser.add_argument("--finishes", type=int, default=10)
+    parser.add_argument("--finishes", type=int, default=20)
+    parser.add_argument("--shortlists", type=int, nargs="+", default=[10],
+                        help="fingerprint shortlist sizes to time on the same history")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
                         help="postgresql: a throw-away server (tests/postgres_server.py)")
     args = parser.parse_args(argv)
@@ -113,13 +116,22 @@ def main(argv: list[str] | None = None) -> int:
             sessions.galleries.face.load()
             sessions.galleries.fingerprints.load()
             load_s = time.perf_counter() - started
-            times = [one_finish(sessions, i + 1) for i in range(args.finishes)]
-            times.sort()
-            p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-            rows.append((size, statistics.median(times), p95, max(times), fill_s, load_s))
-            print(f"{size:>7} earlier cases: finish p50 {statistics.median(times):.3f} s, "
-                  f"p95 {p95:.3f} s (history filled in {fill_s:.0f} s, galleries loaded in "
-                  f"{load_s:.1f} s)", flush=True)
+            fingers = sessions.galleries.fingerprints
+            serial = 0
+            for shortlist in args.shortlists:
+                fingers.config = dataclasses.replace(fingers.config,  # type: ignore[misc]
+                                                     shortlist_cases=shortlist)
+                times = []
+                for _ in range(args.finishes):
+                    serial += 1
+                    times.append(one_finish(sessions, serial))
+                times.sort()
+                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+                rows.append((size, shortlist, statistics.median(times), p95, max(times),
+                             fill_s, load_s))
+                print(f"{size:>7} earlier cases, shortlist {shortlist}: finish p50 "
+                      f"{statistics.median(times):.3f} s, p95 {p95:.3f} s (history filled in "
+                      f"{fill_s:.0f} s, galleries loaded in {load_s:.1f} s)", flush=True)
             store.close()
     if postgres is not None:
         postgres.stop()
@@ -128,22 +140,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def write_report(args: argparse.Namespace,
-                 rows: list[tuple[int, float, float, float, float, float]]) -> None:
+                 rows: list[tuple[int, int, float, float, float, float, float]]) -> None:
     lines = [
         "# Benchmark: Finish latency against the office's history",
         "",
         f"Produced by `uv run python bench/finish.py --sizes {' '.join(map(str, args.sizes))} "
-        f"--finishes {args.finishes} --db {args.db}`. Machine: {platform.machine()}, "
+        f"--finishes {args.finishes} --shortlists {' '.join(map(str, args.shortlists))} "
+        f"--db {args.db}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, alone on "
+        f"the machine. Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; see the protocol in the "
         "script's docstring. Time of `CounterSessions.finish` alone: evidence assembly, every "
         "rule with the face and fingerprint 1:N searches, enrolment, the verdict's commit.",
         "",
-        "| earlier cases | Finish p50 (s) | Finish p95 (s) | slowest (s) | history fill (s) "
-        "| galleries loaded at start-up (s) |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| earlier cases | fingerprint shortlist (cases) | Finish p50 (s) | Finish p95 (s) "
+        "| slowest (s) | history fill (s) | galleries loaded at start-up (s) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    lines += [f"| {n:,} | {p50:.3f} | {p95:.3f} | {worst:.3f} | {fill:.0f} | {load:.1f} |"
-              for n, p50, p95, worst, fill, load in rows]
+    lines += [f"| {n:,} | {k} | {p50:.3f} | {p95:.3f} | {worst:.3f} | {fill:.0f} | {load:.1f} |"
+              for n, k, p50, p95, worst, fill, load in rows]
     lines += ["", "Before this round (issue 11's measurement, 9 templates a case): 8 s with 30 "
               "earlier cases, 27 s with 100, 80 s with 300: every earlier case was decrypted "
               "and every finger compared at every Finish.", ""]

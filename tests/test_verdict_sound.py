@@ -147,10 +147,17 @@ def test_per_session_limits_refuse_more_items(tmp_path) -> None:  # type: ignore
         s = Session()
         replies = run_stream(v.address, [s.start(), s.document(blank_png()),
                                          s.document(blank_png())])
-        assert [a.sequence for a in of(replies, "ack")] == [1, 2]
+        # The one over the cap is committed as rejected (no payload), so no gap holds back
+        # the verdict, and the rejection reaches it.
+        assert [a.sequence for a in of(replies, "ack")] == [1, 2, 3]
         (error,) = [e for e in of(replies, "error") if e.sequence == 3]
         assert error.status.code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
         assert "1 document" in error.status.message
+        case = v.store.find_case(s.sid)
+        assert case is not None and v.store.payload(case.case_id, 3) is None
+        verdict = verdict_of(run_stream(v.address, [s.finish()]))
+        assert any(f.rule_id == "input.item_rejected" and f.evidence["sequence"] == "3"
+                   for f in verdict.flags)
     finally:
         v.stop()
 

@@ -114,26 +114,29 @@ class CounterSessions:
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
 
     def _rejected(self, case_id: str, sequence: int, kind: str, data: bytes,
-                  exc: InvalidInput, digest: str, subtype: str | None = None
+                  exc: VerifierError, digest: str, subtype: str | None = None
                   ) -> MessageOutcome:
         duplicate, _ = self.store.record_message(case_id, sequence, kind, data=data,
                                                  keep_payload=False, subtype=subtype,
                                                  error=error_record(exc), digest=digest)
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate, error=exc)
 
-    def _new_message(self, client_session_id: str, sequence: int, digest: str,
-                     kind: str | None = None, limit: int = 0
+    def _new_message(self, client_session_id: str, sequence: int, digest: str, kind: str,
+                     limit: int, subtype: str | None = None
                      ) -> tuple[str, MessageOutcome | None]:
-        """The case id, and the outcome to return at once when this is a resend. A new
-        message of `kind` beyond `limit` for its session is refused (not committed)."""
+        """The case id, and the outcome to return at once: for a resend, or for a message
+        of `kind` beyond `limit` for its session. That one is committed as rejected, without
+        its payload (a stuck or hostile station cannot fill the store, and the session keeps
+        no gap that would hold back its verdict)."""
         case_id = self._case_id(client_session_id)
         if self.store.check_resend(case_id, sequence, digest):
             return case_id, MessageOutcome(sequence=sequence, committed=True, duplicate=True)
-        if kind is not None and self.store.count_messages(case_id, kind) >= limit:
-            raise LimitExceeded(
+        if self.store.count_messages(case_id, kind) >= limit:
+            exc = LimitExceeded(
                 f"this session already holds {limit} {kind} messages, the most one session "
                 "may send; finish it or start a new session",
                 metadata={"kind": kind, "limit": str(limit)})
+            return case_id, self._rejected(case_id, sequence, kind, b"", exc, digest, subtype)
         return case_id, None
 
     def frame(self, client_session_id: str, sequence: int, jpeg: bytes, digest: str = ""
@@ -196,7 +199,8 @@ class CounterSessions:
               digest: str, limit: int, keep_payload: bool = True) -> MessageOutcome:
         """A document or fingerprint: decode, analyse, commit (with the image if kept).
         `analyse` returns the analysis and what else the stored result holds."""
-        case_id, resent = self._new_message(client_session_id, sequence, digest, kind, limit)
+        case_id, resent = self._new_message(client_session_id, sequence, digest, kind, limit,
+                                            subtype)
         if resent is not None:
             return resent
         try:
@@ -247,7 +251,7 @@ class CounterSessions:
         """A finger the officer declares uncapturable; kept for the fingerprint rules."""
         case_id, resent = self._new_message(client_session_id, sequence, digest,
                                             "fingerprint_exception",
-                                            self.config.session.max_fingerprints)
+                                            self.config.session.max_fingerprints, str(position))
         if resent is not None:
             return resent
         duplicate, _ = self.store.record_message(
