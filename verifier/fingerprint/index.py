@@ -131,24 +131,51 @@ class ShortlistedCase:
 
 
 class _PositionRows:
-    """The vectors of one finger position; rows are appended in bulk and dropped by mask."""
+    """The vectors of one finger position. Rows are appended into spare capacity (doubling
+    when full), because every Finish enrols ten rows and copying a position's whole matrix
+    for each (200 MB at 100,000 cases) cost more than the search; rows are dropped by mask."""
 
     def __init__(self, dim: int) -> None:
-        self.vectors = np.empty((0, dim), dtype=np.float32)
-        self.cases = np.empty(0, dtype=np.int64)  # case numbers (CaseIndex._case_ids)
-        self.keys = np.empty(0, dtype=np.int64)  # the caller's row keys (database ids)
+        self._vectors = np.empty((0, dim), dtype=np.float32)  # capacity; the first n are rows
+        self._cases = np.empty(0, dtype=np.int64)  # case numbers (CaseIndex._case_ids)
+        self._keys = np.empty(0, dtype=np.int64)  # the caller's row keys (database ids)
+        self.n = 0
         self.total = np.zeros(dim, dtype=np.float64)  # for the mean vector
 
+    @property
+    def vectors(self) -> np.ndarray:
+        return self._vectors[:self.n]
+
+    @property
+    def cases(self) -> np.ndarray:
+        return self._cases[:self.n]
+
+    @property
+    def keys(self) -> np.ndarray:
+        return self._keys[:self.n]
+
     def add(self, vectors: np.ndarray, cases: np.ndarray, keys: np.ndarray) -> None:
-        self.vectors = np.concatenate([self.vectors, vectors])
-        self.cases = np.concatenate([self.cases, cases])
-        self.keys = np.concatenate([self.keys, keys])
+        end = self.n + len(vectors)
+        if end > len(self._keys):
+            capacity = max(end, 2 * len(self._keys), 64)
+            self._vectors = _grown(self._vectors, capacity)
+            self._cases, self._keys = _grown(self._cases, capacity), _grown(self._keys, capacity)
+        self._vectors[self.n:end], self._cases[self.n:end] = vectors, cases
+        self._keys[self.n:end] = keys
+        self.n = end
         self.total += vectors.sum(axis=0, dtype=np.float64)
 
     def keep(self, mask: np.ndarray) -> None:
         self.total -= self.vectors[~mask].sum(axis=0, dtype=np.float64)
-        self.vectors = np.ascontiguousarray(self.vectors[mask])
-        self.cases, self.keys = self.cases[mask], self.keys[mask]
+        self._vectors = np.ascontiguousarray(self.vectors[mask])
+        self._cases, self._keys = self.cases[mask], self.keys[mask]
+        self.n = len(self._keys)
+
+
+def _grown(array: np.ndarray, capacity: int) -> np.ndarray:
+    out = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)
+    out[:len(array)] = array
+    return out
 
 
 class CaseIndex:
