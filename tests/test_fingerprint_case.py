@@ -71,6 +71,54 @@ def test_same_finger_in_two_slots_is_a_fail_with_the_score(sessions: CounterSess
     assert verdict.decision.value == "FAIL"
 
 
+def test_the_officer_hears_of_a_finger_given_twice_when_it_arrives(
+        sessions: CounterSessions) -> None:
+    sid = str(uuid.uuid4())
+    sessions.start(sid, 1, "loket-1", "p-1", {"nik": NIK_A})
+
+    def send(seq: int, position: int, finger: int, k: int) -> dict[str, str]:
+        item = sessions.fingerprint(sid, seq, position, 500,
+                                    encode_png(impression(finger, k))).item
+        assert item is not None
+        return {c.requirement: c.outcome.value for c in item.checks}
+
+    assert send(2, 2, 741, 0)["same_finger"] == "pass"  # nothing earlier to compare with
+    assert send(3, 3, 742, 0)["same_finger"] == "pass"  # twin: another finger
+    warned = sessions.fingerprint(sid, 4, 7, 500, encode_png(impression(741, 2))).item
+    assert warned is not None
+    check = next(c for c in warned.checks if c.requirement == "same_finger")
+    assert check.outcome.value == "fail" and "right index finger" in check.message_en
+    assert check.value >= check.threshold
+    # A retake of a slot is not compared with that slot's earlier capture.
+    assert send(5, 3, 742, 3)["same_finger"] == "pass"
+    # The officer recaptures slot 7 with the right finger: that retake counts, not the
+    # capture that drew the warning (whatever their NFIQ 2), so no flag at Finish.
+    assert send(6, 7, 745, 0)["same_finger"] == "pass"
+    verdict = sessions.finish(sid, 7).verdict
+    assert verdict is not None and "fingerprint.same_finger_two_slots" not in rules(verdict)
+
+
+def test_finish_compares_the_pairs_that_arrival_did_not_see(sessions: CounterSessions,
+                                                           models: LoadedModels,
+                                                           config: Config) -> None:
+    """Two captures analysed at the same moment do not see each other's scores: Finish
+    compares them itself."""
+    from dataclasses import replace
+
+    from verifier.consistency.case_evidence import case_evidence
+    from verifier.consistency.context import CaseContext
+    from verifier.consistency.fingerprint_rules import analyse
+    from verifier.face.matching import face_matcher
+
+    verdict = run_case(sessions, NIK_A, {2: (751, 0), 3: (751, 2)})
+    assert "fingerprint.same_finger_two_slots" in rules(verdict)  # stored at arrival
+    evidence = case_evidence(sessions.store.contents(verdict.case_id))
+    blind = replace(evidence, fingerprints=tuple(replace(f, pair_scores=())
+                                                 for f in evidence.fingerprints))
+    findings = analyse(CaseContext(blind, None, models, face_matcher(models, config.face), config))
+    assert [f.rule_id for f in findings.flags] == ["fingerprint.same_finger_two_slots"]
+
+
 def test_renewal_and_earlier_records(sessions: CounterSessions) -> None:
     earliest = run_case(sessions, NIK_A, {2: (721, 0), 7: (722, 0)})
     # Renewal: same applicant, same fingers, new presses -> 1:1 matches, no flags.

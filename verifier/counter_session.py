@@ -24,7 +24,8 @@ from typing import Any
 
 from verifier.cases.store import CaseStore
 from verifier.config import Config
-from verifier.consistency.case_evidence import FACE_DOCUMENT_KINDS, case_evidence
+from verifier.consistency.case_evidence import (FACE_DOCUMENT_KINDS, case_evidence,
+                                                finger_capture)
 from verifier.consistency.case_rules import verdict_for
 from verifier.consistency.context import CaseContext, Galleries
 from verifier.consistency.verdict import Flag, Severity, Verdict, decide
@@ -32,7 +33,10 @@ from verifier.documents.item import analyse_document
 from verifier.enrolment import enrol_case
 from verifier.face.evidence import NOT_FOUND, face_evidence
 from verifier.face.matching import face_matcher
-from verifier.fingerprint.item import analyse_fingerprint
+from verifier.fingerprint.analysis import MODEL_NAME as EXTRACTOR_NAME
+from verifier.fingerprint.item import analyse_fingerprint, finger_capture_template
+from verifier.fingerprint.session_pairs import (EarlierCapture, same_finger_check,
+                                                scores_against_earlier)
 from verifier.errors import (ImageRejected, InvalidInput, LimitExceeded, SequenceGap,
                              SessionStateError, VerifierError)
 from verifier.imaging import DecodedImage, decode_image
@@ -195,7 +199,7 @@ class CounterSessions:
 
     def _item(self, client_session_id: str, sequence: int, kind: str, subtype: str | None,
               data: bytes, input_error: InvalidInput | None,
-              analyse: Callable[[DecodedImage], tuple[ItemAnalysis, dict[str, Any]]],
+              analyse: Callable[[DecodedImage, str], tuple[ItemAnalysis, dict[str, Any]]],
               digest: str, limit: int, keep_payload: bool = True) -> MessageOutcome:
         """A document or fingerprint: decode, analyse, commit (with the image if kept).
         `analyse` returns the analysis and what else the stored result holds."""
@@ -209,7 +213,7 @@ class CounterSessions:
             image = self._decode(data)
         except InvalidInput as exc:
             return self._rejected(case_id, sequence, kind, data, exc, digest, subtype=subtype)
-        analysis, extra = analyse(image)
+        analysis, extra = analyse(image, case_id)
         duplicate, _ = self.store.record_message(
             case_id, sequence, kind, data=data, keep_payload=keep_payload, subtype=subtype,
             result=analysis.to_dict() | extra, digest=digest)
@@ -230,7 +234,7 @@ class CounterSessions:
                  ) -> MessageOutcome:
         """`kind` is None (with `kind_error`) when the station sent a kind we do not know."""
         return self._item(client_session_id, sequence, "document", kind, data, kind_error,
-                          lambda image: self._analyse_document(image, str(kind)), digest,
+                          lambda image, _case: self._analyse_document(image, str(kind)), digest,
                           self.config.session.max_documents)
 
     def fingerprint(self, client_session_id: str, sequence: int, position: int | None,
@@ -239,11 +243,31 @@ class CounterSessions:
         subtype = str(position) if position is not None else None
         return self._item(client_session_id, sequence, "fingerprint", subtype, data,
                           position_error,
-                          lambda image: (analyse_fingerprint(image, int(position or 0), ppi,
-                                                             self.models, self.config), {}),
+                          lambda image, case_id: self._analyse_fingerprint(
+                              image, case_id, int(position or 0), ppi),
                           digest, self.config.session.max_fingerprints,
                           # The ISO template in the result is what the case keeps by default.
                           keep_payload=self.config.fingerprint.keep_images)
+
+    def _analyse_fingerprint(self, image: DecodedImage, case_id: str, position: int, ppi: int
+                             ) -> tuple[ItemAnalysis, dict[str, Any]]:
+        """The print's analysis, and its Bozorth3 scores against the other slots' captures
+        already in the case (see verifier.fingerprint.session_pairs)."""
+        analysis = analyse_fingerprint(image, position, ppi, self.models, self.config)
+        template = finger_capture_template(analysis)
+        if template is None:
+            return analysis, {}
+        extractor = self.models[EXTRACTOR_NAME]
+        earlier = [EarlierCapture(f.sequence, f.position, extractor.load_template(f.template))
+                   for f in map(finger_capture, self.store.messages_of_kind(case_id,
+                                                                            "fingerprint"))
+                   if f.template is not None]
+        settings = self.config.fingerprint
+        scores = scores_against_earlier(extractor.load_template(template), position, earlier,
+                                        settings)
+        analysis = replace(analysis, checks=(*analysis.checks,
+                                             same_finger_check(position, scores, settings)))
+        return analysis, {"pair_scores": [p.to_record() for p in scores]}
 
     def fingerprint_exception(self, client_session_id: str, sequence: int, position: int,
                               reason: str, officer_note: str, digest: str = ""

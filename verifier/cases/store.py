@@ -319,12 +319,23 @@ class CaseStore:
                 application=self._open_json(case.application_json,
                                             self._ctx("cases.application", case_id)),
                 capture_sequence=case.capture_sequence, started_at=_utc(case.started_at),
-                messages=tuple(StoredMessage(
-                    sequence=r.sequence, kind=r.kind, subtype=r.subtype,
-                    result=self._open_json(r.result_json,
-                                           self._ctx("messages.result", case_id, r.sequence)),
-                    error=json.loads(r.error_json) if r.error_json else None,
-                    has_payload=r.payload is not None) for r in rows))
+                messages=tuple(self._stored(r) for r in rows))
+
+    def messages_of_kind(self, case_id: str, kind: str) -> tuple[StoredMessage, ...]:
+        """The case's committed messages of one kind, with their opened results."""
+        with self._sessions() as db:
+            rows = db.scalars(select(MessageRow).where(
+                MessageRow.case_id == case_id, MessageRow.kind == kind)
+                .order_by(MessageRow.sequence)).all()
+            return tuple(self._stored(r) for r in rows)
+
+    def _stored(self, row: MessageRow) -> StoredMessage:
+        return StoredMessage(
+            sequence=row.sequence, kind=row.kind, subtype=row.subtype,
+            result=self._open_json(row.result_json,
+                                   self._ctx("messages.result", row.case_id, row.sequence)),
+            error=json.loads(row.error_json) if row.error_json else None,
+            has_payload=row.payload is not None)
 
     def payload(self, case_id: str, sequence: int) -> bytes | None:
         with self._sessions() as db:

@@ -18,6 +18,7 @@ from typing import Any
 from verifier.cases.store import CaseContents, StoredMessage
 from verifier.errors import InvalidInput
 from verifier.face.evidence import FaceEvidence
+from verifier.fingerprint.session_pairs import PairScore
 from verifier.fingerprint.template import template_from_text
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,10 @@ class FingerCapture:
     nfiq2: int | None  # None: NFIQ 2 could not assess the print
     gate_passed: bool  # the NFIQ 2 gate (and resolution) as judged when it arrived
     template: bytes | None  # ISO/IEC 19794-2; None when no minutiae could be extracted
+    # Scores against the other slots' captures that were in the case when this one arrived.
+    pair_scores: tuple[PairScore, ...] = ()
+    # It matched another slot's capture when it arrived (the officer was told to recapture).
+    matched_other_slot: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,12 +133,15 @@ class CaseEvidence:
 
     def best_fingers(self) -> dict[int, FingerCapture]:
         """Per position, the capture that passed the gate with the highest NFIQ 2, else the
-        best failed one (retries are kept; the best one counts)."""
+        best failed one (retries are kept; the best one counts). A retake after the "same
+        finger as another slot" warning is preferred to the capture that drew it."""
+        def rank(f: FingerCapture) -> tuple[bool, bool, int]:
+            return f.gate_passed, not f.matched_other_slot, f.nfiq2 or -1
+
         best: dict[int, FingerCapture] = {}
         for f in self.fingerprints:
             current = best.get(f.position)
-            if current is None or (f.gate_passed, f.nfiq2 or -1) > (current.gate_passed,
-                                                                    current.nfiq2 or -1):
+            if current is None or rank(f) > rank(current):
                 best[f.position] = f
         return best
 
@@ -144,6 +152,11 @@ class CaseEvidence:
 def _check_passed(result: dict[str, Any], requirement: str) -> bool:
     return any(isinstance(c, dict) and c.get("requirement") == requirement
                and c.get("outcome") == "pass" for c in result.get("checks") or ())
+
+
+def _check_failed(result: dict[str, Any], requirement: str) -> bool:
+    return any(isinstance(c, dict) and c.get("requirement") == requirement
+               and c.get("outcome") == "fail" for c in result.get("checks") or ())
 
 
 def _check_value(result: dict[str, Any], requirement: str) -> float | None:
@@ -172,7 +185,8 @@ def _document(m: StoredMessage) -> DocumentEvidence:
         face=FaceEvidence.from_record(face_record), face_searched=face_record is not None)
 
 
-def _finger(m: StoredMessage) -> FingerCapture:
+def finger_capture(m: StoredMessage) -> FingerCapture:
+    """A stored fingerprint message as evidence."""
     result = m.result or {}
     record = result.get("record") or {}
     template = None
@@ -186,7 +200,10 @@ def _finger(m: StoredMessage) -> FingerCapture:
         position=int(str(m.subtype)), sequence=m.sequence,
         nfiq2=int(nfiq2) if isinstance(nfiq2, int | float) else None,
         gate_passed=_check_passed(result, "nfiq2") and template is not None,
-        template=template)
+        template=template,
+        pair_scores=tuple(p for p in map(PairScore.from_record, result.get("pair_scores") or ())
+                          if p is not None),
+        matched_other_slot=_check_failed(result, "same_finger"))
 
 
 def case_evidence(contents: CaseContents) -> CaseEvidence:
@@ -207,7 +224,7 @@ def case_evidence(contents: CaseContents) -> CaseEvidence:
         elif m.kind == "document" and m.subtype:
             documents.append(_document(m))
         elif m.kind == "fingerprint" and m.subtype and m.subtype.isdigit():
-            fingers.append(_finger(m))
+            fingers.append(finger_capture(m))
         elif m.kind == "fingerprint_exception" and m.subtype and m.subtype.isdigit():
             result = m.result or {}
             exceptions.append(FingerException(int(m.subtype), m.sequence,

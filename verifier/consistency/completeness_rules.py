@@ -34,7 +34,7 @@ from verifier.consistency import minor_rules
 from verifier.consistency.case_evidence import CaseEvidence
 from verifier.consistency.context import CaseContext, CaseFindings
 from verifier.consistency.facts import gather_facts
-from verifier.consistency.fingers import FINGER_NAMES, FINGER_NAMES_ID
+from verifier.fingerprint.positions import FINGER_NAMES, FINGER_NAMES_ID
 from verifier.consistency.verdict import Flag, Severity
 
 ALL_FINGERS = tuple(range(1, 11))

@@ -11,7 +11,7 @@ from typing import Any
 
 from verifier.consistency.case_evidence import CaseEvidence, FingerCapture
 from verifier.consistency.context import CaseContext, CaseFindings, Galleries
-from verifier.consistency.fingers import FINGER_NAMES, FINGER_NAMES_ID
+from verifier.fingerprint.positions import FINGER_NAMES, FINGER_NAMES_ID
 from verifier.consistency.verdict import Flag, Match, Severity
 from verifier.config import FingerprintConfig
 from verifier.fingerprint.analysis import MODEL_NAME
@@ -56,11 +56,24 @@ def _comparison_evidence(comparison: FingerComparison) -> dict[str, str]:
             "operating_point": comparison.operating_point}
 
 
-def _same_finger_twice(minutiae: dict[int, Any], settings: FingerprintConfig, model: str
+def _pair_score(a: FingerCapture, b: FingerCapture) -> int | None:
+    """The score stored when the later of the two arrived, if it was computed then."""
+    for probe, other in ((a, b), (b, a)):
+        for p in probe.pair_scores:
+            if p.sequence == other.sequence:
+                return p.score
+    return None
+
+
+def _same_finger_twice(captures: dict[int, FingerCapture], minutiae: dict[int, Any],
+                       settings: FingerprintConfig, model: str
                        ) -> tuple[list[Flag], list[Match]]:
     flags, matches = [], []
     for a, b in combinations(sorted(minutiae), 2):
-        comparison = compare_minutiae(minutiae[a], minutiae[b], settings)
+        stored = _pair_score(captures[a], captures[b])
+        # Two captures analysed at the same moment did not see each other: compare now.
+        comparison = (compare_minutiae(minutiae[a], minutiae[b], settings) if stored is None
+                      else decide(stored, settings))
         if not comparison.match:
             continue
         matches.append(_match(finger_label(a), finger_label(b), comparison, model))
@@ -129,7 +142,7 @@ def analyse(ctx: CaseContext) -> CaseFindings:
     if not captures:
         return CaseFindings(flags=tuple(flags))
     minutiae = {p: extractor.load_template(c.template) for p, c in captures.items()}
-    twice_flags, matches = _same_finger_twice(minutiae, settings, model)
+    twice_flags, matches = _same_finger_twice(captures, minutiae, settings, model)
     flags += twice_flags
     if ctx.galleries is not None:
         earlier_flags, earlier_matches = _earlier_records(ctx, ctx.galleries, captures,

@@ -127,7 +127,7 @@ def template_index_vector(iso_19794_2: bytes, params: IndexParams = IndexParams(
 class ShortlistedCase:
     case_id: str
     score: float  # sum over shared positions of (similarity - the gallery's mean similarity)
-    positions: tuple[int, ...]  # the probe's positions this case has enrolled
+    positions: tuple[int, ...]  # the probe's positions this case has enrolled, most similar first
 
 
 class _PositionRows:
@@ -222,7 +222,8 @@ class CaseIndex:
         """The top_k enrolled cases by summed centred similarity over the positions they share
         with `probes` (position -> index vector), best first."""
         scores = np.zeros(len(self._case_ids))
-        shared = np.zeros((len(self._case_ids), 11), dtype=bool)
+        # Per case and position, that finger's centred similarity; NaN where not shared.
+        by_position = np.full((len(self._case_ids), 11), np.nan, dtype=np.float32)
         for position, probe in probes.items():
             rows = self._rows.get(position)
             if rows is None or not len(rows.keys):
@@ -232,8 +233,8 @@ class CaseIndex:
             sims = rows.vectors @ p - float(mean @ p)
             # A case enrolled once per position, so a plain scatter adds each finger once.
             scores[rows.cases] += sims
-            shared[rows.cases, position] = True
-        present = np.flatnonzero(shared.any(axis=1))
+            by_position[rows.cases, position] = sims
+        present = np.flatnonzero(~np.isnan(by_position).all(axis=1))
         if exclude_case_id is not None and exclude_case_id in self._case_numbers:
             present = present[present != self._case_numbers[exclude_case_id]]
         if top_k <= 0 or not present.size:
@@ -243,5 +244,10 @@ class CaseIndex:
             if k < present.size else present
         order = part[np.argsort(-scores[part], kind="stable")]
         return [ShortlistedCase(case_id=self._case_ids[n], score=float(scores[n]),
-                                positions=tuple(int(p) for p in np.flatnonzero(shared[n])))
+                                positions=_most_similar_first(by_position[n]))
                 for n in order]
+
+
+def _most_similar_first(similarities: np.ndarray) -> tuple[int, ...]:
+    shared = np.flatnonzero(~np.isnan(similarities))
+    return tuple(int(p) for p in shared[np.argsort(-similarities[shared], kind="stable")])

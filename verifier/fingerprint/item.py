@@ -11,7 +11,7 @@ from verifier.errors import InvalidInput
 from verifier.fingerprint.analysis import MODEL_NAME, analyse_grey
 from verifier.fingerprint.extraction import FINGERPRINT_PPI
 from verifier.fingerprint.quality import FingerprintQuality
-from verifier.fingerprint.template import template_to_text
+from verifier.fingerprint.template import template_from_text, template_to_text
 from verifier.imaging import DecodedImage
 from verifier.item_analysis import ItemAnalysis
 from verifier.models import LoadedModels
@@ -73,7 +73,9 @@ def analyse_fingerprint(image: DecodedImage, position: int, ppi: int, models: Lo
     extraction, quality = analysis.extraction, analysis.quality
     record: dict[str, Any] = {
         "position": position, "ppi": ppi,
-        "template_iso19794_2_b64": template_to_text(extraction.minutiae.to_iso_19794_2_2005()),
+        # NBIS writes a record without minutiae that it cannot read back: keep none.
+        "template_iso19794_2_b64": template_to_text(extraction.minutiae.to_iso_19794_2_2005())
+        if extraction.minutiae_count else None,
         "minutiae_count": extraction.minutiae_count, "nfiq2": extraction.nfiq2,
         "likely_cause": quality.cause.value, "measures": quality.measures.to_dict(),
         "resampled_from_ppi": ppi if ppi != FINGERPRINT_PPI else None,
@@ -84,3 +86,9 @@ def analyse_fingerprint(image: DecodedImage, position: int, ppi: int, models: Lo
         summary=(f"finger {position}: NFIQ 2 {shown}, {extraction.minutiae_count} minutiae, "
                  f"{quality.cause.value.replace('_', ' ')}"),
         record=record)
+
+
+def finger_capture_template(analysis: ItemAnalysis) -> bytes | None:
+    """The ISO/IEC 19794-2 template an analysis holds; None when no minutiae were read."""
+    text = analysis.record.get("template_iso19794_2_b64")
+    return template_from_text(text) if text else None
