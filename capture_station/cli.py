@@ -28,6 +28,7 @@ from capture_station.scanners.sbi import SBI_PORTS
 from capture_station.session import SessionConfig, SessionEvents, SessionReport, StationSession
 from capture_station.spool import DEFAULT_MAX_MESSAGE_BYTES, Spool
 from verifier.api.v1 import capture_pb2, types_pb2
+from verifier.pki.client_tls import ClientTls
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -148,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
                         default=DEFAULT_MAX_MESSAGE_BYTES / 2**20, metavar="MIB",
                         help="refuse to send any single message larger than this; keep it "
                              "below the verifier's limit (default: %(default)s)")
+    common.add_argument("--tls-ca", type=Path, default=None, metavar="PEM",
+                        help="the verifier's CA certificate (ca.pem from `verifier pki`); "
+                             "with --tls-cert and --tls-key the channel is mutual TLS")
+    common.add_argument("--tls-cert", type=Path, default=None, metavar="PEM",
+                        help="this station's certificate (`verifier pki issue`)")
+    common.add_argument("--tls-key", type=Path, default=None, metavar="PEM",
+                        help="this station's private key")
 
     run = commands.add_parser("run", parents=[common], help="run one applicant's session",
                               description="Run one applicant's session to its verdict.")
@@ -174,8 +182,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help='application form: {"full_name", "nik", "date_of_birth": '
                           '"YYYY-MM-DD", "place_of_birth", "sex": "male|female", '
                           '"passport_type": "ordinary|electronic"}')
-    run.add_argument("--station-id", default=socket.gethostname(),
-                     help="this station's identifier (default: host name)")
+    run.add_argument("--station-id", default=None,
+                     help="this station's identifier (default: with TLS the one its "
+                          "certificate names, else the host name); a TLS verifier refuses "
+                          "any other than the certificate's")
     run.add_argument("--officer-id", default=_current_user(),
                      help="the operating officer's identifier (default: login name)")
     run.add_argument("--frame-timeout", type=_positive(float),
@@ -245,7 +255,14 @@ def _config(args: argparse.Namespace, verifier: str, station_id: str = "",
                      jpeg_quality=args.jpeg_quality)
     return SessionConfig(verifier_address=verifier, station_id=station_id,
                          officer_id=officer_id, connect_deadline_s=args.connect_deadline,
-                         **extra)
+                         tls=args.tls, **extra)
+
+
+def _station_id(args: argparse.Namespace) -> str:
+    if args.station_id is not None:
+        return str(args.station_id)
+    # Empty: a TLS verifier fills in the station its certificate names.
+    return "" if args.tls is not None else socket.gethostname()
 
 
 async def _run(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) -> int:
@@ -259,7 +276,7 @@ async def _run(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) 
     camera = OpenCVCamera(args.camera)
     try:
         session = StationSession(
-            _config(args, args.verifier, args.station_id, args.officer_id), spool,
+            _config(args, args.verifier, _station_id(args), args.officer_id), spool,
             application=application, camera=camera, scanner=scanner, documents=documents,
             finger_exceptions=exceptions, events=printer)
         printer.say(f"session {session.client_session_id} -> {args.verifier}")
@@ -335,6 +352,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         except CaptureStationError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return EXIT_INPUT
+    try:
+        args.tls = ClientTls.from_paths(args.tls_ca, args.tls_cert, args.tls_key)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INPUT
     # With --json - stdout carries only the JSON; everything for people goes to stderr.
     printer = ConsolePrinter(sys.stderr if args.json == "-" else sys.stdout, sys.stderr,
                              photo_path=args.photo)

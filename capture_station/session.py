@@ -49,6 +49,7 @@ from capture_station.finger_exceptions import FingerException
 from capture_station.scanners.base import FingerprintScanner
 from capture_station.spool import SESSION_OPEN, Spool
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from verifier.pki.client_tls import ClientTls, open_channel
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ class SessionConfig:
 
     verifier_address: str
     station_id: str = ""
+    # Mutual TLS to the verifier (`verifier pki issue`); None: plain text, loopback only.
+    tls: ClientTls | None = None
     officer_id: str = ""
     max_fps: float = 5.0
     # Unacknowledged frames allowed on the wire; more are dropped, not queued.
@@ -441,7 +444,7 @@ class StationSession:
         loop = asyncio.get_running_loop()
         # A fresh channel per attempt: a channel in TRANSIENT_FAILURE would otherwise fail our
         # calls fast for its own (up to 2 min) back-off, whatever our schedule says.
-        channel = grpc.aio.insecure_channel(self.config.verifier_address, options=[
+        channel = open_channel(self.config.verifier_address, self.config.tls, options=[
             ("grpc.max_receive_message_length", _MAX_RECEIVE_BYTES),
             ("grpc.enable_retries", 0),
         ])

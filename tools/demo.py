@@ -13,9 +13,11 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,6 +25,9 @@ import cv2
 import numpy as np
 
 from verifier.imaging import encode_jpeg
+from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
+                                    issue_station)
+from verifier.pki.client_tls import ClientTls
 from verifier.server.probe import free_port, wait_serving
 from verifier.synthetic.akta import generate_akta
 from verifier.synthetic.degrade import Degradation, degrade
@@ -83,8 +88,18 @@ def main() -> int:
     db = OUT / "cases.sqlite3"
     address = f"127.0.0.1:{free_port()}"
     trust = OUT / "sbi-device.key"
+    # Station and verifier talk mutual TLS, as at the office, with a throw-away CA.
+    pki = Path(tempfile.mkdtemp(prefix="verifier-demo-pki-"))
+    init_authority(pki, ["127.0.0.1", "localhost"])
+    station_cert = issue_station(pki, "lebong-loket-1")
+    tls = ClientTls(pki / CA_CERT, station_cert.cert_file, station_cert.key_file)
+    server_config = pki / "verifier.toml"
+    server_config.write_text(
+        f'[server]\ntls_cert_file = "{pki / SERVER_CERT}"\ntls_key_file = "{pki / SERVER_KEY}"\n'
+        f'client_ca_file = "{pki / CA_CERT}"\ncrl_file = "{pki / CRL}"\n')
     services = [
-        subprocess.Popen(module("verifier.cli", "serve", "--listen", address, "--db", str(db)),
+        subprocess.Popen(module("verifier.cli", "--config", str(server_config), "serve",
+                                "--listen", address, "--db", str(db)),
                          cwd=ROOT, stdout=log, stderr=log, env=env),
         subprocess.Popen(module("capture_station.cli", "sbi-sim", "--synthetic", "--person", "7",
                                 "--trust-file", str(trust), "--press-delay", "0.1"),
@@ -92,11 +107,12 @@ def main() -> int:
     ]
     try:
         t0 = time.monotonic()
-        wait_serving(address, timeout_s=120)
+        wait_serving(address, timeout_s=120, tls=tls)
         deadline = time.monotonic() + 60
         while not trust.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
-        print(f"[demo] verifier SERVING on {address} after {time.monotonic() - t0:.1f} s; "
+        print(f"[demo] verifier SERVING (mutual TLS, throw-away CA) on {address} after "
+              f"{time.monotonic() - t0:.1f} s; "
               f"SBI fingerprint simulator up (log: {rel(OUT / 'services.log')})")
 
         report, photo = OUT / "report.json", OUT / "passport-photo.jpg"
@@ -106,7 +122,8 @@ def main() -> int:
                    "--scanner", f"sbi://127.0.0.1?trust={trust}&score=40",
                    "--finger-exception", "5=bandaged:luka pada kelingking kanan",
                    "--document", f"ktp={ktp}", "--document", f"akta_kelahiran={akta}",
-                   "--station-id", "lebong-loket-1", "--officer-id", "demo-officer",
+                   "--tls-ca", str(tls.ca_file), "--tls-cert", str(tls.cert_file),
+                   "--tls-key", str(tls.key_file), "--officer-id", "demo-officer",
                    "--spool", str(OUT / "station-spool.sqlite3"), "--report", str(report),
                    "--photo", str(photo)),
             cwd=ROOT, env=env)
@@ -141,6 +158,7 @@ def main() -> int:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        shutil.rmtree(pki, ignore_errors=True)
 
 
 if __name__ == "__main__":

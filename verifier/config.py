@@ -47,6 +47,14 @@ class ServerConfig:
     # burst would wait where no station sees the end of the queue and hold its images (up to
     # max_message_bytes each) in memory.
     max_queued_tasks: int = 32
+    # Mutual TLS (`verifier pki`): the server's certificate and key, the CA whose station
+    # certificates are accepted, and its revocation list (re-read when it changes). Either
+    # the first three together or none; without them `serve` stays on loopback unless told
+    # --insecure.
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    client_ca_file: str = ""
+    crl_file: str = ""
 
 
 @dataclass(frozen=True)

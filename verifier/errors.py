@@ -17,6 +17,9 @@ INTERNAL with a generic message and a full server-side log.
     ├── LimitExceeded                RESOURCE_EXHAUSTED: a per-session count or the work
     │                                queue is full
     ├── NotReady                     UNAVAILABLE: models not loaded yet, or shutting down
+    ├── Unauthenticated              UNAUTHENTICATED: no usable client certificate (revoked)
+    ├── PermissionDenied             PERMISSION_DENIED: the certificate's station may not do
+    │                                this (another station's id or session)
     ├── ModelIntegrityError          start-up only: a model file missing or altered
     └── EvidenceKeyError             (verifier.cases.crypto) an evidence key is missing,
                                      malformed or does not open a stored value
@@ -83,6 +86,14 @@ class LimitExceeded(VerifierError):
 
 class NotReady(VerifierError):
     reason = "NOT_READY"
+
+
+class Unauthenticated(VerifierError):
+    reason = "UNAUTHENTICATED"
+
+
+class PermissionDenied(VerifierError):
+    reason = "PERMISSION_DENIED"
 
 
 class ModelIntegrityError(VerifierError):

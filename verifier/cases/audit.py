@@ -1,16 +1,23 @@
 """The audit log: who did what, when, to which case; every entry chained to the one before
-by SHA-256, so that changing, removing or inserting an entry breaks the chain from there on.
+by an HMAC-SHA256, so that changing, removing or inserting an entry breaks the chain from
+there on, and nobody who can write to the database but lacks the evidence keys can rewrite
+the chain and recompute it.
 
-The hash covers the columns exactly as stored (text), so verification needs no JSON parsing
-and a flipped byte anywhere in an entry is found. Deleting entries from the end cannot be
-seen from the chain alone: `verify` reports the head hash so it can be recorded elsewhere
-(the daily report, a printed register).
+The MAC covers the columns exactly as stored (text), so verification needs no JSON parsing
+and a flipped byte anywhere in an entry is found. Its key is derived from the active evidence
+key (which lives outside the database); `rekey` moves the whole chain to a new active key
+when keys rotate. Deleting entries from the end cannot be seen from the chain alone: a
+`Checkpoint` (entry count and a key-independent SHA-256 digest of the content up to there,
+MACed) kept elsewhere makes truncation and rewriting behind it visible.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -19,17 +26,86 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from verifier.cases.crypto import KeyRing
 from verifier.cases.schema import AuditRow
 
 GENESIS = "0" * 64
 _APPEND_ATTEMPTS = 20
+# Domain labels: the same evidence key never serves two purposes with the same input.
+_CHAIN_LABEL = b"lebong-verifier audit chain v1"
+_CHECKPOINT_LABEL = b"lebong-verifier audit checkpoint v1"
+
+
+def _text(seq: int, at: str, actor: str, action: str, case_id: str, detail_json: str,
+          prev: str) -> bytes:
+    # Unit separators keep field boundaries unambiguous ("ab"+"c" is not "a"+"bc").
+    return "\x1f".join((str(seq), at, actor, action, case_id, detail_json, prev)).encode()
 
 
 def entry_hash(seq: int, at: str, actor: str, action: str, case_id: str, detail_json: str,
                prev_hash: str) -> str:
-    # Unit separators keep field boundaries unambiguous ("ab"+"c" is not "a"+"bc").
-    text = "\x1f".join((str(seq), at, actor, action, case_id, detail_json, prev_hash))
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """Plain SHA-256 link: the content digest a checkpoint records (no key involved, so a
+    rotation that re-MACs the chain leaves it unchanged)."""
+    return hashlib.sha256(_text(seq, at, actor, action, case_id, detail_json,
+                                prev_hash)).hexdigest()
+
+
+def chain_keys(ring: KeyRing, label: bytes = _CHAIN_LABEL) -> dict[str, bytes]:
+    return {key_id: hmac.new(key, label, hashlib.sha256).digest()
+            for key_id, key in ring.keys.items()}
+
+
+def _mac(key: bytes, row: AuditRow, prev: str) -> str:
+    return hmac.new(key, _text(row.seq, row.at, row.actor, row.action, row.case_id,
+                               row.detail_json, prev), hashlib.sha256).hexdigest()
+
+
+def _mac_key_id(keys: dict[str, bytes], row: AuditRow) -> str | None:
+    """The key whose MAC the entry carries; None when no key in the ring made it."""
+    for key_id, key in keys.items():
+        if hmac.compare_digest(_mac(key, row, row.prev_hash), row.entry_hash):
+            return key_id
+    return None
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The head of the log at one moment, MACed, to keep apart from the database."""
+
+    entries: int
+    content_digest: str
+    at: str
+    key_id: str
+    mac: str
+
+    @staticmethod
+    def _message(entries: int, content_digest: str, at: str) -> bytes:
+        return f"{entries}\x1f{content_digest}\x1f{at}".encode()
+
+    @classmethod
+    def make(cls, ring: KeyRing, entries: int, content_digest: str) -> Checkpoint:
+        at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        key = chain_keys(ring, _CHECKPOINT_LABEL)[ring.active_id]
+        mac = hmac.new(key, cls._message(entries, content_digest, at), hashlib.sha256)
+        return cls(entries, content_digest, at, ring.active_id, mac.hexdigest())
+
+    def authentic(self, ring: KeyRing) -> bool:
+        key = chain_keys(ring, _CHECKPOINT_LABEL).get(self.key_id)
+        return key is not None and hmac.compare_digest(self.mac, hmac.new(
+            key, self._message(self.entries, self.content_digest, self.at),
+            hashlib.sha256).hexdigest())
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Checkpoint:
+        try:
+            return cls(int(data["entries"]), str(data["content_digest"]), str(data["at"]),
+                       str(data["key_id"]), str(data["mac"]))
+        except (KeyError, TypeError, ValueError):
+            raise ValueError("not an audit checkpoint (entries, content_digest, at, key_id, "
+                             "mac)") from None
 
 
 @dataclass(frozen=True)
@@ -52,32 +128,41 @@ class ChainCheck:
     first_broken_seq: int | None
     problem: str
     head_hash: str
+    content_digest: str  # plain SHA-256 chain over the entries read: what a checkpoint keeps
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
 
 class AuditLog:
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], ring: Callable[[], KeyRing]) -> None:
+        """`ring` gives the store's current evidence keys (they change when keys rotate)."""
         self._sessions = sessions
+        self._ring = ring
 
     def append(self, actor: str, action: str, case_id: str = "",
-               detail: dict[str, Any] | None = None) -> AuditEntry:
-        """Append one entry. Concurrent writers race for the next sequence number; the loser
-        retries on the new head."""
+               detail: dict[str, Any] | None = None,
+               also: Callable[[Session], None] | None = None) -> AuditEntry:
+        """Append one entry, with `also(db)` in the same transaction when given (a decision
+        and its entry commit together or not at all). Concurrent writers race for the next
+        sequence number; the loser retries, `also` included, on the new head."""
         detail_json = json.dumps(detail or {}, sort_keys=True, separators=(",", ":"),
                                  ensure_ascii=False)
+        ring = self._ring()
+        key = chain_keys(ring)[ring.active_id]
         for _ in range(_APPEND_ATTEMPTS):
             at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
             try:
                 with self._sessions.begin() as db:
+                    if also is not None:
+                        also(db)
                     last = db.scalar(select(AuditRow).order_by(AuditRow.seq.desc()).limit(1))
                     seq = (last.seq + 1) if last else 1
                     prev = last.entry_hash if last else GENESIS
-                    db.add(AuditRow(seq=seq, at=at, actor=actor, action=action, case_id=case_id,
-                                    detail_json=detail_json, prev_hash=prev,
-                                    entry_hash=entry_hash(seq, at, actor, action, case_id,
-                                                          detail_json, prev)))
+                    row = AuditRow(seq=seq, at=at, actor=actor, action=action, case_id=case_id,
+                                   detail_json=detail_json, prev_hash=prev)
+                    row.entry_hash = _mac(key, row, prev)
+                    db.add(row)
                 return AuditEntry(seq, at, actor, action, case_id, detail or {})
             except IntegrityError:
                 continue
@@ -96,12 +181,23 @@ class AuditLog:
         with self._sessions() as db:
             return int(db.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
-    def verify(self) -> ChainCheck:
-        """Walk the whole chain in order; the first entry whose hash, link or sequence is
-        wrong is named."""
-        prev, expected_seq, n = GENESIS, 1, 0
+    def _rows(self, db: Session) -> Iterator[AuditRow]:
+        yield from db.execute(select(AuditRow).order_by(AuditRow.seq)).scalars().yield_per(1000)
+
+    def verify(self, checkpoint: Checkpoint | None = None) -> ChainCheck:
+        """Walk the whole chain in order; the first entry whose MAC, link or sequence is
+        wrong is named. With a checkpoint, also whether the log still holds, unchanged, the
+        entries it counted."""
+        ring = self._ring()
+        keys = chain_keys(ring)
+        if checkpoint is not None and not checkpoint.authentic(ring):
+            return ChainCheck(0, False, None, "the checkpoint is not authentic (altered, or "
+                              f"made with key {checkpoint.key_id}, not in the key ring)",
+                              GENESIS, GENESIS)
+        prev, content, expected_seq, n = GENESIS, GENESIS, 1, 0
+        at_checkpoint = GENESIS if checkpoint is not None and checkpoint.entries == 0 else None
         with self._sessions() as db:
-            for r in db.execute(select(AuditRow).order_by(AuditRow.seq)).scalars().yield_per(1000):
+            for r in self._rows(db):
                 n += 1
                 problem = ""
                 if r.seq != expected_seq:
@@ -109,13 +205,59 @@ class AuditLog:
                 elif r.prev_hash != prev:
                     problem = "does not link to the entry before it (an entry was removed, " \
                               "inserted or altered)"
-                elif entry_hash(r.seq, r.at, r.actor, r.action, r.case_id, r.detail_json,
-                                r.prev_hash) != r.entry_hash:
-                    problem = "content does not match its hash (the entry was altered)"
+                elif _mac_key_id(keys, r) is None:
+                    problem = "content does not match its MAC under any evidence key (the " \
+                              "entry was altered, or the chain recomputed without the key)"
                 if problem:
-                    return ChainCheck(n, False, r.seq, problem, prev)
+                    return ChainCheck(n, False, r.seq, problem, prev, content)
+                content = entry_hash(r.seq, r.at, r.actor, r.action, r.case_id, r.detail_json,
+                                     content)
                 prev, expected_seq = r.entry_hash, r.seq + 1
-        return ChainCheck(n, True, None, "", prev)
+                if checkpoint is not None and r.seq == checkpoint.entries:
+                    at_checkpoint = content
+        if checkpoint is not None:
+            if n < checkpoint.entries:
+                return ChainCheck(n, False, n + 1, f"the log holds {n} entries, the checkpoint "
+                                  f"of {checkpoint.at} counted {checkpoint.entries} (truncated)",
+                                  prev, content)
+            if at_checkpoint != checkpoint.content_digest:
+                return ChainCheck(n, False, None, f"the first {checkpoint.entries} entries "
+                                  f"differ from those the checkpoint of {checkpoint.at} saw "
+                                  "(rewritten)", prev, content)
+        return ChainCheck(n, True, None, "", prev, content)
+
+    def checkpoint(self) -> Checkpoint:
+        """The current head, MACed; refused while the chain is broken."""
+        check = self.verify()
+        if not check.ok:
+            raise ValueError(f"audit log broken at entry {check.first_broken_seq}: "
+                             f"{check.problem}; no checkpoint made")
+        return Checkpoint.make(self._ring(), check.entries, check.content_digest)
+
+    def mac_key_ids(self) -> Counter[str]:
+        """Entries per evidence key that MACed them (unauthenticated ones under "")."""
+        keys = chain_keys(self._ring())
+        with self._sessions() as db:
+            return Counter(_mac_key_id(keys, r) or "" for r in self._rows(db))
+
+    def rekey(self) -> int:
+        """MAC the whole chain again under the active key, in one transaction, after
+        checking it under the old ones; returns the entries whose MAC changed."""
+        check = self.verify()
+        if not check.ok:
+            raise ValueError(f"audit log broken at entry {check.first_broken_seq}: "
+                             f"{check.problem}; not re-keyed")
+        ring = self._ring()
+        key = chain_keys(ring)[ring.active_id]
+        changed, prev = 0, GENESIS
+        with self._sessions.begin() as db:
+            for r in db.scalars(select(AuditRow).order_by(AuditRow.seq)).all():
+                mac = _mac(key, r, prev)
+                if (r.prev_hash, r.entry_hash) != (prev, mac):
+                    r.prev_hash, r.entry_hash = prev, mac
+                    changed += 1
+                prev = mac
+        return changed
 
 
 def _detail(text: str) -> dict[str, Any]:

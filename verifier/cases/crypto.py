@@ -6,7 +6,8 @@ under the newest key. The associated data binds each value to its row and column
 ciphertext copied onto another case does not decrypt.
 
 Keys come from a key file (one `key_id base64` line per key, the last line active) or from
-the configuration (`"key_id:base64"` strings, the last active).
+the configuration (`"key_id:base64"` strings, the last active). A key file that its group or
+others may read or write is refused: whoever can read it can read every case.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ import base64
 import os
 import re
 import secrets
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -71,6 +74,13 @@ class KeyRing:
             raise EvidenceKeyError(f"stored value for {context.split(':')[0]} failed "
                                    "authentication (altered, or moved from another row)") from None
 
+    def without(self, key_ids: Iterable[str]) -> KeyRing:
+        """The ring less `key_ids`; the active key cannot be among them."""
+        retired = set(key_ids)
+        if self.active_id in retired:
+            raise EvidenceKeyError(f"{self.active_id} is the active key and cannot be retired")
+        return KeyRing({k: v for k, v in self.keys.items() if k not in retired}, self.active_id)
+
     def seal_text(self, text: str, context: str) -> str:
         return base64.b64encode(self.seal(text.encode(), context)).decode("ascii")
 
@@ -111,8 +121,16 @@ def ring_from_lines(lines: list[tuple[str, bytes]], where: str) -> KeyRing:
     return KeyRing(keys=dict(lines), active_id=lines[-1][0])
 
 
+def check_key_file_mode(path: Path) -> None:
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise EvidenceKeyError(f"key file {path} has mode {mode:04o}: its group or others may "
+                               f"read or change it; restrict it with `chmod 600 {path}`")
+
+
 def load_key_file(path: Path) -> KeyRing:
     try:
+        check_key_file_mode(path)
         text = path.read_text(encoding="ascii")
     except FileNotFoundError:
         raise EvidenceKeyError(f"key file {path} does not exist (create one with "

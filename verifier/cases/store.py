@@ -23,9 +23,9 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, make_url, select
+from sqlalchemy import create_engine, event, func, inspect, make_url, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from verifier.cases import migrate
 from verifier.cases.accounts import ROLES, check_password, hash_password
@@ -138,10 +138,22 @@ def default_key_file(url: str) -> Path | None:
     return Path(parsed.database).resolve().with_name(Path(parsed.database).name + ".key")
 
 
+def _holds_cases(url: str) -> bool:
+    engine = create_engine(url)
+    try:
+        if not inspect(engine).has_table(CaseRow.__tablename__):
+            return False
+        with engine.connect() as conn:
+            return conn.scalar(select(CaseRow.id).limit(1)) is not None
+    finally:
+        engine.dispose()
+
+
 def keys_for(url: str, key_file: str = "", inline: tuple[str, ...] = ()) -> KeyRing:
-    """The configured keys; without any, a SQLite store creates its own key file (readable by
-    its owner only) and an in-memory one an ephemeral key. A server database must be given
-    its keys: a key next to a shared database protects nothing."""
+    """The configured keys; without any, a new SQLite store creates its own key file (readable
+    by its owner only) and an in-memory one an ephemeral key. A server database must be given
+    its keys: a key next to a shared database protects nothing. A SQLite store that already
+    holds cases never gets a new key in place of a missing file: its evidence would be lost."""
     if inline:
         return ring_from_config(inline)
     if key_file:
@@ -150,6 +162,12 @@ def keys_for(url: str, key_file: str = "", inline: tuple[str, ...] = ()) -> KeyR
         path = default_key_file(url)
         if path is None:
             return generate_ring()
+        if not path.exists() and Path(make_url(url).database or "").exists() \
+                and _holds_cases(url):
+            raise EvidenceKeyError(
+                f"key file {path} is missing and {make_url(url).database} holds sealed cases: "
+                "restore the key file from its backup (a new key would leave every earlier "
+                "case unreadable)")
         if not path.exists():
             log.warning("no evidence key configured: created %s (keep it apart from backups "
                         "of the database, or configure [cases].key_file)", path)
@@ -179,12 +197,38 @@ class CaseStore:
         migrate.upgrade(self.engine)
         self.keys = keys if keys is not None else keys_for(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.audit = AuditLog(self._sessions)
+        self._check_keys()
+        self.audit = AuditLog(self._sessions, lambda: self.keys)
 
     def close(self) -> None:
         self.engine.dispose()
 
     # -- sealing ------------------------------------------------------------------------
+
+    def _check_keys(self) -> None:
+        """Refuse keys that do not open this database (a lost, swapped or wrong key file):
+        a store that started anyway would seal new cases under a key nobody kept alongside
+        the old ones. Samples the oldest and newest case, not every value (see
+        verifier.cases.key_usage for the full count)."""
+        with self._sessions() as db:
+            rows = [db.scalar(select(CaseRow).order_by(order).limit(1))
+                    for order in (CaseRow.started_at.asc(), CaseRow.started_at.desc())]
+        if rows[0] is None or rows[1] is None:
+            return
+        needed = sorted({sealed_text_key_id(r.application_json) for r in rows})
+        missing = [k for k in needed if k not in self.keys.keys]
+        if missing:
+            raise EvidenceKeyError(
+                f"the case store holds evidence sealed with key(s) {', '.join(missing)}, "
+                f"not in the key ring (which has {', '.join(self.keys.keys)}): configure the "
+                "key file those cases were sealed with, restored from its backup")
+        try:
+            self._open_json(rows[1].application_json, self._ctx("cases.application", rows[1].id))
+        except EvidenceKeyError:
+            key_id = sealed_text_key_id(rows[1].application_json)
+            raise EvidenceKeyError(
+                f"key {key_id} does not open this case store's evidence (a different key under "
+                "the same id): configure the key file the cases were sealed with") from None
 
     def _seal_json(self, value: Any, context: str) -> str:
         return self.keys.seal_text(json.dumps(value, sort_keys=True), context)
@@ -447,7 +491,8 @@ class CaseStore:
         if not reason.strip():
             raise ValueError("a decision needs a reason")
         now = _now()
-        with self._sessions.begin() as db:
+
+        def decide(db: Session) -> None:
             case = db.get(CaseRow, case_id)
             if case is None:
                 raise SessionStateError(f"case {case_id} does not exist")
@@ -460,8 +505,9 @@ class CaseStore:
             db.flush()  # the row id is part of the reason's sealing context
             review.reason = self.keys.seal_text(reason.strip(), self._ctx(
                 "reviews.reason", case_id, review.id))
+
         # The reason stays sealed in the review row; the chain records who, what and when.
-        self.audit.append(reviewer, "decision", case_id, {"decision": decision})
+        self.audit.append(reviewer, "decision", case_id, {"decision": decision}, also=decide)
 
     def reviews(self, case_id: str) -> list[ReviewRecord]:
         with self._sessions() as db:
@@ -582,8 +628,10 @@ class CaseStore:
                         ctx = self._ctx("reviews.reason", case_id, r.id)
                         r.reason = new_keys.seal_text(new_keys.open_text(r.reason, ctx), ctx)
                         changed += 1
+        audit_entries = self.audit.rekey()  # the chain's MACs move to the new key too
         self.audit.append(actor, "keys_reencrypted", "", {"active_key": active,
-                                                          "values": changed})
+                                                          "values": changed,
+                                                          "audit_entries": audit_entries})
         return changed
 
 

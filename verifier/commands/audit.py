@@ -1,27 +1,55 @@
-"""`verifier audit`: check the audit log's hash chain, or list its entries."""
+"""`verifier audit`: check the audit log's MAC chain (against a checkpoint kept elsewhere),
+export such a checkpoint, or list the entries."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from verifier.commands.common import add_json_option, config_from
 from verifier.jsonout import write_json
+
+if TYPE_CHECKING:
+    from verifier.cases.audit import Checkpoint
+
+
+def _read_checkpoint(path: Path) -> Checkpoint:
+    from verifier.cases.audit import Checkpoint
+
+    try:
+        return Checkpoint.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"checkpoint {path} is unreadable: {exc}") from None
 
 
 def _verify(args: argparse.Namespace) -> int:
     from verifier.cases.store import open_store
 
+    checkpoint = _read_checkpoint(args.checkpoint) if args.checkpoint else None
     store = open_store(config_from(args))
-    check = store.audit.verify()
+    check = store.audit.verify(checkpoint)
     write_json(args.json, check.to_dict())
     if check.ok:
         print(f"audit log intact: {check.entries} entries, head {check.head_hash}",
               file=sys.stderr)
         return 0
-    print(f"audit log BROKEN at entry {check.first_broken_seq}: {check.problem} "
-          f"({check.entries - 1} entries before it are intact)", file=sys.stderr)
+    where = "" if check.first_broken_seq is None else f" at entry {check.first_broken_seq}"
+    print(f"audit log BROKEN{where}: {check.problem}", file=sys.stderr)
     return 1
+
+
+def _checkpoint(args: argparse.Namespace) -> int:
+    from verifier.cases.store import open_store
+
+    point = open_store(config_from(args)).audit.checkpoint()
+    write_json(args.out, point.to_dict())
+    print(f"checkpoint: {point.entries} entries, content {point.content_digest}, MACed with "
+          f"key {point.key_id}; keep it away from the database (`audit verify --checkpoint`)",
+          file=sys.stderr)
+    return 0
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -37,21 +65,33 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="check or list the hash-chained audit log",
+    p = sub.add_parser("audit", help="check, checkpoint or list the MAC-chained audit log",
                        description="The audit log records every decision and every view of "
-                       "evidence, each entry chained to the one before by SHA-256.")
+                       "evidence, each entry chained to the one before by an HMAC-SHA256 "
+                       "keyed from the evidence key.")
     actions = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = actions.add_parser(
         "verify", help="check the whole chain; exit 1 naming the first broken entry",
-        description="Recompute every entry's hash and link. Exit status 0 when intact, 1 "
-        "when an entry was altered, inserted or removed (the first one is named).")
+        description="Recompute every entry's MAC and link. Exit status 0 when intact, 1 "
+        "when an entry was altered, inserted or removed (the first one is named), or when "
+        "the log no longer holds what a --checkpoint counted.")
+    verify.add_argument("--checkpoint", type=Path, metavar="FILE",
+                        help="a checkpoint from `audit checkpoint`: detects truncation and "
+                        "rewriting behind it")
+    checkpoint = actions.add_parser(
+        "checkpoint", help="export the log's head (entry count and digest), MACed",
+        description="Write a MACed checkpoint of the audit log (entry count and a digest "
+        "of its content) to keep elsewhere, e.g. printed in the daily report.")
+    checkpoint.add_argument("--out", required=True, metavar="PATH",
+                            help="where to write the checkpoint JSON ('-' for standard output)")
     show = actions.add_parser("show", help="list entries, newest first",
                               description="List audit entries, newest first.")
     show.add_argument("--case", metavar="CASE_ID", help="only entries about this case")
     show.add_argument("--limit", type=int, default=50, help="at most this many entries (50)")
-    for action, func in ((verify, _verify), (show, _show)):
+    for action, func in ((verify, _verify), (checkpoint, _checkpoint), (show, _show)):
         action.add_argument("--db", metavar="URL|PATH",
                             help="case store: SQLAlchemy URL or SQLite file path "
                             "(default from config)")
-        add_json_option(action)
+        if action is not checkpoint:
+            add_json_option(action)
         action.set_defaults(func=func)

@@ -1,5 +1,10 @@
-"""`verifier keys`: create the evidence key file, rotate it (re-encrypting everything), or
-re-encrypt under the newest configured key."""
+"""`verifier keys`: create the evidence key file, rotate it (a new active key, everything
+re-encrypted, the old keys kept), retire old keys once nothing is sealed with them, or
+re-encrypt under the newest configured key.
+
+Rotation never deletes a key: a verifier still running on the old file keeps sealing with the
+old key until it is restarted, so retiring is a separate step that counts every sealed value
+first and refuses a key that still seals any."""
 
 from __future__ import annotations
 
@@ -57,7 +62,7 @@ def _reencrypt_gallery(store: CaseStore) -> int:
 
 
 def _rotate(args: argparse.Namespace) -> int:
-    from verifier.cases.crypto import KeyRing, generate_ring, load_key_file, write_key_file
+    from verifier.cases.crypto import generate_ring, load_key_file, write_key_file
     from verifier.cases.store import CaseStore
 
     config = config_from(args)
@@ -69,14 +74,41 @@ def _rotate(args: argparse.Namespace) -> int:
     write_key_file(path, ring)
     store = CaseStore(config.store.url, ring)
     changed = store.reencrypt(ring) + _reencrypt_gallery(store)
-    retired = [] if args.keep_old else [k for k in ring.keys if k != ring.active_id]
-    if retired:
-        write_key_file(path, KeyRing({ring.active_id: ring.keys[ring.active_id]},
-                                     ring.active_id))
-    print(f"new active key {ring.active_id}; {changed} values re-encrypted; "
-          f"retired {len(retired)} old key(s)", file=sys.stderr)
+    kept = sorted(old.keys)
+    print(f"new active key {ring.active_id}; {changed} values re-encrypted; old key(s) "
+          f"{', '.join(kept)} kept. Restart every verifier and review page so that they seal "
+          "with the new key, run `verifier keys reencrypt` for anything they sealed "
+          "meanwhile, then `verifier keys retire`.", file=sys.stderr)
     write_json(args.json, {"key_file": str(path), "active_key": ring.active_id,
-                           "reencrypted_values": changed, "retired_keys": retired})
+                           "reencrypted_values": changed, "kept_keys": kept})
+    return 0
+
+
+def _retire(args: argparse.Namespace) -> int:
+    from verifier.cases.crypto import EvidenceKeyError, load_key_file, write_key_file
+    from verifier.cases.key_usage import key_ids_in_use
+    from verifier.cases.store import CaseStore
+
+    config = config_from(args)
+    path = _key_file(args, config)
+    ring = load_key_file(path)
+    retiring = args.key_id or [k for k in ring.keys if k != ring.active_id]
+    unknown = [k for k in retiring if k not in ring.keys]
+    if unknown:
+        raise ValueError(f"{path} has no key {', '.join(unknown)}")
+    store = CaseStore(config.store.url, ring)
+    # Sealed values, and audit entries MACed with a key derived from it.
+    in_use = key_ids_in_use(store.engine) + store.audit.mac_key_ids()
+    busy = [f"{k} ({in_use[k]} values)" for k in retiring if in_use[k]]
+    if busy:
+        raise EvidenceKeyError(
+            f"refusing to retire key(s) still sealing evidence: {', '.join(busy)}. Restart "
+            "every process that uses the key file, run `verifier keys reencrypt`, then retry.")
+    write_key_file(path, ring.without(retiring))
+    print(f"retired {len(retiring)} key(s) from {path}; active key {ring.active_id}",
+          file=sys.stderr)
+    write_json(args.json, {"key_file": str(path), "active_key": ring.active_id,
+                           "retired_keys": retiring})
     return 0
 
 
@@ -100,22 +132,29 @@ def register(sub: argparse._SubParsersAction) -> None:
     init.add_argument("--key-file", required=True, metavar="PATH", help="file to create")
     init.set_defaults(func=_init)
     rotate = actions.add_parser(
-        "rotate", help="add a new key, re-encrypt everything with it, retire the old keys",
-        description="Add a new active key to the key file, re-encrypt every stored value "
-        "with it, then remove the old keys from the file (unless --keep-old).")
-    rotate.add_argument("--key-file", metavar="PATH",
-                        help="key file (default: [cases].key_file, or <database>.key)")
-    rotate.add_argument("--keep-old", action="store_true",
-                        help="keep the old keys in the file (e.g. for backups sealed with them)")
+        "rotate", help="add a new active key and re-encrypt everything with it",
+        description="Add a new active key to the key file and re-encrypt every stored value "
+        "with it. The old keys stay in the file (running processes may still seal with "
+        "them): retire them with `verifier keys retire` after restarting those processes.")
     rotate.set_defaults(func=_rotate)
+    retire = actions.add_parser(
+        "retire", help="remove old keys that no stored value is sealed with any more",
+        description="Count every sealed value in the database by key and remove the given "
+        "old keys (default: all but the active one) from the key file; refused while any "
+        "value is still sealed with one of them.")
+    retire.add_argument("key_id", nargs="*", metavar="KEY_ID", help="keys to retire")
+    retire.set_defaults(func=_retire)
+    for action in (rotate, retire):
+        action.add_argument("--key-file", metavar="PATH",
+                            help="key file (default: [cases].key_file, or <database>.key)")
     reencrypt = actions.add_parser(
         "reencrypt", help="re-encrypt every value not sealed with the active key",
         description="Re-encrypt every stored value not sealed with the configured active "
         "key (the last one); the old keys must still be configured.")
     reencrypt.set_defaults(func=_reencrypt)
-    for action in (init, rotate, reencrypt):
+    for action in (init, rotate, retire, reencrypt):
         add_json_option(action)
-    for action in (rotate, reencrypt):
+    for action in (rotate, retire, reencrypt):
         action.add_argument("--db", metavar="URL|PATH",
                             help="case store: SQLAlchemy URL or SQLite file path "
                             "(default from config)")

@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        return await serve(config, store, config.server.listen, stop)
+        return await serve(config, store, config.server.listen, stop, args.insecure)
 
     return asyncio.run(main())
 
@@ -35,4 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--db", metavar="URL|PATH",
                    help="case store: SQLAlchemy URL or SQLite file path "
                    "(default sqlite:///verifier-cases.sqlite3)")
+    s.add_argument("--insecure", action="store_true",
+                   help="allow plain text on a non-loopback address (logged as a warning); "
+                   "without it, listening off loopback needs [server] TLS settings")
     s.set_defaults(func=run)

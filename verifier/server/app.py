@@ -2,13 +2,20 @@
 
 Health is NOT_SERVING until every model in the registry is verified and loaded, SERVING
 after, and NOT_SERVING again as soon as a graceful shutdown begins.
+
+With `[server] tls_cert_file`, `tls_key_file` and `client_ca_file` the port speaks mutual
+TLS only: a client without a certificate from the client CA fails the handshake, a revoked
+one is refused by `ClientCertificateCheck`. Without them the server listens in plain text,
+which `listen_credentials` allows on loopback only unless told `insecure`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -20,7 +27,9 @@ from verifier.config import Config
 from verifier.errors import ModelIntegrityError
 from verifier.face.matching import face_matcher
 from verifier.models import load_models
+from verifier.pki.revocation import RevocationList
 from verifier.server.capture_servicer import CaptureServicer
+from verifier.server.client_auth import ClientCertificateCheck
 from verifier.server.precheck_servicer import PrecheckServicer
 from verifier.server.runtime import Runtime
 
@@ -32,12 +41,68 @@ SERVICE_NAMES = (
 )
 
 
+def _is_loopback(listen: str) -> bool:
+    host = listen.rsplit(":", 1)[0].strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name may resolve to anything
+
+
+def _read(path: str, key: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise ValueError(f"[server] {key} {path}: {exc.strerror or exc}") from None
+
+
+def listen_credentials(config: Config, listen: str, insecure: bool = False
+                       ) -> grpc.ServerCredentials | None:
+    """Mutual-TLS credentials, or None for plain text, which is refused off loopback unless
+    `insecure`: faces, fingerprints and NIKs must not cross a network in the clear."""
+    s = config.server
+    given = {"tls_cert_file": s.tls_cert_file, "tls_key_file": s.tls_key_file,
+             "client_ca_file": s.client_ca_file}
+    if any(given.values()):
+        missing = [key for key, value in given.items() if not value]
+        if missing:
+            raise ValueError(f"mutual TLS needs [server] tls_cert_file, tls_key_file and "
+                             f"client_ca_file together; missing {', '.join(missing)}")
+        return grpc.ssl_server_credentials(
+            [(_read(s.tls_key_file, "tls_key_file"), _read(s.tls_cert_file, "tls_cert_file"))],
+            root_certificates=_read(s.client_ca_file, "client_ca_file"),
+            require_client_auth=True)
+    if _is_loopback(listen):
+        return None
+    if not insecure:
+        raise ValueError(f"refusing to listen on {listen} without TLS: set [server] "
+                         "tls_cert_file, tls_key_file and client_ca_file (see `verifier pki`), "
+                         "or pass --insecure to send personal data in plain text")
+    log.warning("INSECURE: listening on %s in PLAIN TEXT; faces, fingerprints and NIKs "
+                "cross the network unencrypted and any client can connect", listen)
+    return None
+
+
+def _interceptors(config: Config) -> list[grpc.aio.ServerInterceptor]:
+    s = config.server
+    if not s.crl_file:
+        return []
+    if not s.client_ca_file:
+        raise ValueError("[server] crl_file is set but client_ca_file (mutual TLS) is not")
+    try:
+        return [ClientCertificateCheck(RevocationList(Path(s.crl_file), Path(s.client_ca_file)))]
+    except OSError as exc:
+        raise ValueError(f"[server] crl_file {s.crl_file}: {exc.strerror or exc}") from None
+
+
 class VerifierServer:
     def __init__(self, config: Config, store: CaseStore) -> None:
         self.config = config
         self.runtime = Runtime(config=config, store=store)
         limit = config.server.max_message_bytes
-        self.server = grpc.aio.server(options=[
+        self.server = grpc.aio.server(interceptors=_interceptors(config), options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
         ])
@@ -53,14 +118,19 @@ class VerifierServer:
         for name in ("", *SERVICE_NAMES):
             await self.health.set(name, status)
 
-    async def start(self, listen: str) -> int:
+    async def start(self, listen: str, insecure: bool = False) -> int:
         """Bind and start answering (NOT_SERVING until `load_models` finishes)."""
+        credentials = listen_credentials(self.config, listen, insecure)
         await self._set_health(health_pb2.HealthCheckResponse.NOT_SERVING)
-        self.port = self.server.add_insecure_port(listen)
+        if credentials is None:
+            self.port = self.server.add_insecure_port(listen)
+        else:
+            self.port = self.server.add_secure_port(listen, credentials)
         if self.port == 0:
             raise OSError(f"cannot listen on {listen}")
         await self.server.start()
-        log.info("verifier listening on %s (port %d)", listen, self.port)
+        log.info("verifier listening on %s (port %d, %s)", listen, self.port,
+                 "plain text" if credentials is None else "mutual TLS")
         return self.port
 
     async def load_models(self) -> None:
@@ -91,10 +161,10 @@ class VerifierServer:
 
 
 async def serve(config: Config, store: CaseStore, listen: str,
-                stop_event: asyncio.Event) -> int:
+                stop_event: asyncio.Event, insecure: bool = False) -> int:
     """Run until `stop_event` is set; returns an exit status (2 when models fail)."""
     server = VerifierServer(config, store)
-    await server.start(listen)
+    await server.start(listen, insecure)
     try:
         await server.load_models()
     except ModelIntegrityError as exc:

@@ -14,8 +14,10 @@ import grpc
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.consistency.verdict import counter_view
 from verifier.counter_session import MessageOutcome
-from verifier.errors import InvalidInput, MalformedMessage, NotReady, StoreUnavailable
+from verifier.errors import (InvalidInput, MalformedMessage, NotReady, PermissionDenied,
+                             StoreUnavailable)
 from verifier.server import convert
+from verifier.server.client_auth import peer_station_id
 from verifier.server.runtime import Runtime
 from verifier.server.status import abort, to_rpc_status
 
@@ -70,12 +72,40 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
+    def _session_station(self, client_session_id: str) -> str | None:
+        case = self.runtime.store.find_case(client_session_id)
+        return None if case is None else self.runtime.store.summary(case.case_id).station_id
+
+    async def _check_station(self, m: capture_pb2.StationMessage, station: str,
+                             context: grpc.aio.ServicerContext) -> None:
+        """A station speaks for itself only: the station id a Start names, and the station
+        an existing session belongs to, must be the one its certificate names."""
+        claimed = m.start.station_id if m.WhichOneof("payload") == "start" else ""
+        owner = await self.runtime.run(self._session_station, m.client_session_id)
+        for other, what in ((claimed, "names station"), (owner, "belongs to station")):
+            if other and other != station:
+                log.warning("refused %s (certificate of station %s): session %s %s %s",
+                            context.peer(), station, m.client_session_id, what, other)
+                raise PermissionDenied(
+                    f"this certificate is station {station}'s; session "
+                    f"{m.client_session_id} {what} {other}",
+                    metadata={"certificate_station": station, "claimed_station": other})
+
     async def Session(self, request_iterator: AsyncIterator[capture_pb2.StationMessage],
                       context: grpc.aio.ServicerContext) -> AsyncIterator[capture_pb2.VerifierMessage]:
+        try:
+            station = peer_station_id(context)  # None without TLS: the message's id stands
+        except PermissionDenied as exc:
+            await abort(context, exc)
+            return
+        checked: set[str] = set()  # sessions this stream has shown to be the station's own
         async for message in request_iterator:
             sid, seq = message.client_session_id, message.sequence
             try:
-                work = asyncio.ensure_future(self._handle(message))
+                if station is not None and sid not in checked:
+                    await self._check_station(message, station, context)
+                    checked.add(sid)
+                work = asyncio.ensure_future(self._handle(message, station))
                 started = time.monotonic()
                 while message.WhichOneof("payload") == "finish" and not work.done():
                     yield capture_pb2.VerifierMessage(
@@ -84,9 +114,10 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                             elapsed_s=round(time.monotonic() - started, 1)))
                     await asyncio.wait({work}, timeout=PROGRESS_INTERVAL_S)
                 outcome = await work
-            except (NotReady, StoreUnavailable) as exc:
+            except (NotReady, StoreUnavailable, PermissionDenied) as exc:
                 # End the stream rather than answer message by message: later messages must
-                # not be committed while this one is not, or the case would have a gap.
+                # not be committed while this one is not, or the case would have a gap (and
+                # a station speaking for another is not worth another word).
                 await abort(context, exc)
                 return
             except Exception as exc:  # noqa: BLE001 - one bad message must not end the stream
@@ -95,7 +126,8 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
             for reply in _replies(sid, outcome):
                 yield reply
 
-    async def _handle(self, m: capture_pb2.StationMessage) -> MessageOutcome:
+    async def _handle(self, m: capture_pb2.StationMessage, station: str | None
+                      ) -> MessageOutcome:
         sid, seq = m.client_session_id, m.sequence
         if not sid or len(sid) > MAX_SESSION_ID_CHARS:
             raise MalformedMessage(f"client_session_id must be 1-{MAX_SESSION_ID_CHARS} characters")
@@ -109,8 +141,8 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         digest = hashlib.sha256(m.SerializeToString(deterministic=True)).hexdigest()
         if which == "start":
             application = convert.application_from_pb(m.start.application)
-            return await run(sessions.start, sid, seq, m.start.station_id, m.start.officer_id,
-                             application, digest)
+            return await run(sessions.start, sid, seq, station or m.start.station_id,
+                             m.start.officer_id, application, digest)
         if which == "frame":
             return await run(sessions.frame, sid, seq, m.frame.jpeg, digest)
         if which == "document":

@@ -8,21 +8,26 @@ import time
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from verifier.pki.client_tls import ClientTls
 
-def health_status(address: str, timeout_s: float = 1.0) -> int | None:
-    """The verifier's overall health status, or None when it does not answer."""
+
+def health_status(address: str, timeout_s: float = 1.0, tls: ClientTls | None = None
+                  ) -> int | None:
+    """The verifier's overall health status, or None when it does not answer (a TLS
+    verifier also needs `tls`: a client certificate from its client CA)."""
     try:
-        with grpc.insecure_channel(address) as ch:
+        with (grpc.insecure_channel(address) if tls is None
+              else grpc.secure_channel(address, tls.credentials())) as ch:
             return int(health_pb2_grpc.HealthStub(ch).Check(
                 health_pb2.HealthCheckRequest(service=""), timeout=timeout_s).status)
     except grpc.RpcError:
         return None
 
 
-def wait_serving(address: str, timeout_s: float = 30.0) -> None:
+def wait_serving(address: str, timeout_s: float = 30.0, tls: ClientTls | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if health_status(address) == health_pb2.HealthCheckResponse.SERVING:
+        if health_status(address, tls=tls) == health_pb2.HealthCheckResponse.SERVING:
             return
         time.sleep(0.05)
     raise TimeoutError(f"verifier at {address} not SERVING after {timeout_s} s")

@@ -17,7 +17,8 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from verifier.errors import (InvalidInput, LimitExceeded, ModelIntegrityError, NotReady,
-                             SessionStateError, StoreUnavailable, VerifierError)
+                             PermissionDenied, SessionStateError, StoreUnavailable,
+                             Unauthenticated, VerifierError)
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +31,8 @@ _CODES: tuple[tuple[type[VerifierError], grpc.StatusCode], ...] = (
     (NotReady, grpc.StatusCode.UNAVAILABLE),
     (StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
     (ModelIntegrityError, grpc.StatusCode.UNAVAILABLE),
+    (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
+    (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
 )
 
 

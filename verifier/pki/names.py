@@ -1,0 +1,22 @@
+"""How a station's identity is written into its certificate, shared by issuer and server."""
+
+from __future__ import annotations
+
+import re
+
+# The subject CN carries the station id for people reading the certificate; the server reads
+# this URI SAN, which only a station certificate has, so a server or other certificate from
+# the same CA is never taken for a station.
+STATION_URI_PREFIX = "urn:lebong-verifier:station:"
+# The case store keeps station ids in 64 characters.
+_STATION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def check_station_id(station_id: str) -> str:
+    if not _STATION_ID.match(station_id):
+        raise ValueError(f"station id {station_id!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+    return station_id
+
+
+def station_uri(station_id: str) -> str:
+    return STATION_URI_PREFIX + check_station_id(station_id)
