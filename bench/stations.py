@@ -147,7 +147,7 @@ def _station_result(exit_code: int, report: Path) -> StationResult:
 
 
 def run_fleet(n: int, inputs: Inputs, work: Path, timeout_s: float = 1800.0,
-              stagger_s: float = 0.0) -> RunResult:
+              stagger_s: float = 0.0, finger_interval_s: float = 0.0) -> RunResult:
     """One run: a fresh verifier and `n` stations, station i started `i * stagger_s` after the
     first (0: all together); waits for every station."""
     work.mkdir(parents=True, exist_ok=True)
@@ -172,7 +172,7 @@ def run_fleet(n: int, inputs: Inputs, work: Path, timeout_s: float = 1800.0,
                     "capture_station.cli", "run", "--verifier", address,
                     "--camera", str(inputs.video), "--max-fps", "5",
                     "--application", str(inputs.application),
-                    "--scanner", f"folder:{inputs.fingers}",
+                    "--scanner", f"folder:{inputs.fingers}?interval={finger_interval_s:g}",
                     "--finger-exception", f"{EXCEPTION_POSITION}=bandaged:luka",
                     "--document", f"ktp={inputs.ktp}",
                     "--document", f"akta_kelahiran={inputs.akta}",
@@ -274,6 +274,9 @@ def main() -> int:
     parser.add_argument("--stagger-s", type=float, default=0.0,
                         help="start station i this many seconds times i after the first (an "
                         "office where applicants arrive apart; default 0: all at once)")
+    parser.add_argument("--finger-interval-s", type=float, default=0.0,
+                        help="seconds between one finger's capture and the next, as an "
+                        "officer and applicant take at a real scanner (default 0: all at once)")
     parser.add_argument("--report", type=Path, default=REPORT)
     args = parser.parse_args()
     runs_per = args.runs * len(args.stations) if len(args.runs) == 1 else args.runs
@@ -286,7 +289,8 @@ def main() -> int:
     for n, runs in zip(args.stations, runs_per):
         results = []
         for k in range(runs):
-            r = run_fleet(n, inputs, work / f"n{n}-run{k}", stagger_s=args.stagger_s)
+            r = run_fleet(n, inputs, work / f"n{n}-run{k}", stagger_s=args.stagger_s,
+                          finger_interval_s=args.finger_interval_s)
             results.append(r)
             print(f"[stations] {n} stations, run {k + 1}/{runs}: crashed={r.verifier_crashed} "
                   f"verdicts={r.verdicts}/{n} wall={r.wall_s:.0f}s "
@@ -298,7 +302,8 @@ def main() -> int:
         "# Benchmark: many capture stations against one verifier",
         "",
         f"Produced by `uv run python bench/stations.py --stations {' '.join(map(str, args.stations))}"
-        f" --runs {' '.join(map(str, runs_per))} --stagger-s {args.stagger_s:g}` on "
+        f" --runs {' '.join(map(str, runs_per))} --stagger-s {args.stagger_s:g}"
+        f" --finger-interval-s {args.finger_interval_s:g}` on "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
         f"Other processes when it started: {others}.",
@@ -308,7 +313,9 @@ def main() -> int:
         "then starts N `capture-station run` processes at once on the same machine, each "
         "running the demo's session (tools/demo.py): 60 frames of the astronaut walking up "
         "at 5 frames/s, the application form, a tilted KTP and birth certificate, nine "
-        "generated fingers from a folder and one declared exception. Stations and verifier "
+        "generated fingers from a folder (one every `--finger-interval-s` seconds) and one "
+        "declared exception; the station sends the documents before the fingers. Stations "
+        "and verifier "
         "share the 2 cores. Guidance rate: guidance messages a station received divided by "
         "its camera phase (session start to capture accepted; without a capture, the 6 s "
         "the video lasts, of which the station offers 30 frames at 5/s). Finish to verdict: the "

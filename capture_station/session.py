@@ -324,6 +324,15 @@ class StationSession:
         if not self._resumed:
             if self._camera is not None:
                 await self._stream_frames()
+            # Documents before fingers, as at the counter: their reading (seconds of OCR)
+            # then runs while the fingers are captured, not after Finish.
+            for document in self._documents:
+                try:
+                    self._submit(capture_pb2.StationMessage(document=capture_pb2.DocumentImage(
+                        kind=document.kind, image=document.image)))
+                    self._documents_sent += 1
+                except MessageTooLarge as exc:
+                    self._refused(exc)
             for declared in self._finger_exceptions:
                 self._submit(capture_pb2.StationMessage(
                     fingerprint_exception=declared.to_message()))
@@ -337,13 +346,6 @@ class StationSession:
                         self._fingerprints_sent += 1
                     except MessageTooLarge as exc:
                         self._refused(exc)
-            for document in self._documents:
-                try:
-                    self._submit(capture_pb2.StationMessage(document=capture_pb2.DocumentImage(
-                        kind=document.kind, image=document.image)))
-                    self._documents_sent += 1
-                except MessageTooLarge as exc:
-                    self._refused(exc)
         if self._finish_sequence is None:
             self._finish_sequence = self._submit(
                 capture_pb2.StationMessage(finish=capture_pb2.Finish())).sequence

@@ -55,3 +55,21 @@ def test_open_scanner(tmp_path):
         open_scanner(str(tmp_path / "missing"))
     with pytest.raises(ScannerError, match="not a directory"):
         open_scanner(f"folder:{tmp_path / 'missing'}")
+
+
+def test_folder_scanner_paces_like_a_person_at_the_scanner(tmp_path):
+    import time
+
+    for name in ("01.png", "02.png", "03.png"):
+        (tmp_path / name).write_bytes(b"x")
+    scanner = open_scanner(f"folder:{tmp_path}?interval=0.2")
+    started = time.monotonic()
+    captured = [(c.position, round(time.monotonic() - started, 1))
+                for c in scanner.captures()]
+    assert [p for p, _ in captured] == [1, 2, 3]
+    assert captured[0][1] < 0.15 and captured[2][1] >= 0.4  # first at once, then spaced
+    assert open_scanner(f"folder:{tmp_path}").interval_s == 0.0
+    for bad, message in (("?interval=soon", "number of seconds"), ("?interval=-1", "0-600"),
+                         ("?speed=2", "unknown option")):
+        with pytest.raises(ScannerError, match=message):
+            open_scanner(f"folder:{tmp_path}{bad}")

@@ -227,7 +227,7 @@ def test_full_session(tmp_path, fingerprints):
 
     state, report, kinds, stored, events = asyncio.run(scenario())
     assert kinds == ["start"] + ["frame"] * report.frames_sent + [
-        "fingerprint", "fingerprint", "document", "document", "finish"]
+        "document", "document", "fingerprint", "fingerprint", "finish"]
     assert report.decision == "review" and report.case_id.startswith("case-")
     assert report.flags[0].rule_id == "photo.glasses" and report.flags[0].severity == "review"
     assert report.capture_accepted_sequence == 4  # the third frame
@@ -235,7 +235,7 @@ def test_full_session(tmp_path, fingerprints):
     assert report.frames_sent in (3, 4) and report.guidance_count == report.frames_sent
     assert report.frames_sent + report.frames_dropped + report.frames_rate_limited <= 200
     assert report.fingerprints_sent == 2 and report.documents_sent == 2
-    assert [i.summary for i in report.items] == ["fingerprint ok"] * 2 + ["document ok"]
+    assert [i.summary for i in report.items] == ["document ok"] + ["fingerprint ok"] * 2
     [error] = report.errors
     assert (error.source, error.code, error.message) == ("verifier", "IMAGE_REJECTED",
                                                         "not an image")
@@ -270,7 +270,7 @@ def test_lagging_verifier_makes_the_station_drop_frames(tmp_path):
 
 def test_server_restart_mid_session_resends_unacked_exactly_once(tmp_path, fingerprints):
     async def scenario():
-        state = FakeState(crash_on_kind="fingerprint", crashed=asyncio.Event())
+        state = FakeState(crash_on_kind="document", crashed=asyncio.Event())
         server, port = await start_server(state)
         events = Recorder()
         with Spool(tmp_path / "spool.db") as spool:
@@ -293,14 +293,14 @@ def test_server_restart_mid_session_resends_unacked_exactly_once(tmp_path, finge
         return state, report, kinds, pending_at_crash, events
 
     state, report, kinds, pending_at_crash, events = asyncio.run(scenario())
-    assert pending_at_crash >= 4  # two prints, the document and Finish were waiting
-    assert kinds[-4:] == ["fingerprint", "fingerprint", "document", "finish"]
+    assert pending_at_crash >= 4  # the document, two prints and Finish were waiting
+    assert kinds[-4:] == ["document", "fingerprint", "fingerprint", "finish"]
     assert report.reconnects >= 1 and ("reconnecting", 1) in events.events
     assert report.decision == "review" and report.fingerprints_sent == 2
     # The message the server "crashed" on was lost, resent on the new stream, committed once.
     [lost] = state.lost
-    first_print = min(seq for (_, seq), kind in state.committed.items() if kind == "fingerprint")
-    assert lost == first_print
+    first_document = min(seq for (_, seq), kind in state.committed.items() if kind == "document")
+    assert lost == first_document
 
 
 def test_lost_verdict_is_fetched_by_resending_finish(tmp_path):

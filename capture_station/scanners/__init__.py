@@ -1,6 +1,6 @@
 """Fingerprint scanner drivers, chosen by URI.
 
-    folder:PATH   (or a bare existing directory)   replay image files, see `folder.py`
+    folder:PATH[?interval=S]   (or a bare existing directory)   replay image files, see `folder.py`
     sbi://HOST[:PORT][?score=&timeout=&retries=&trust=]   MOSIP SBI 2.0 device, see `sbi.py`
 """
 
@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import parse_qs
 
-from capture_station.errors import UnknownScannerScheme
+from capture_station.errors import ScannerError, UnknownScannerScheme
 from capture_station.scanners.base import FINGER_NAMES, FingerprintCapture, FingerprintScanner
 from capture_station.scanners.folder import FolderScanner
 from capture_station.scanners.sbi import SbiScanner, open_sbi
@@ -18,6 +19,20 @@ KNOWN_SCHEMES: tuple[str, ...] = ("folder", "sbi")
 
 __all__ = ["FINGER_NAMES", "FingerprintCapture", "FingerprintScanner", "FolderScanner",
            "KNOWN_SCHEMES", "SbiScanner", "open_scanner"]
+
+
+def _folder_interval(uri: str, query: str) -> float:
+    """`interval=S` is the one option of a folder scanner."""
+    options = parse_qs(query, keep_blank_values=True)
+    unknown = sorted(set(options) - {"interval"})
+    if unknown:
+        raise ScannerError(f"cannot open scanner {uri!r}: unknown option(s) {', '.join(unknown)}"
+                           "; a folder scanner takes interval=SECONDS")
+    try:
+        return float(options["interval"][-1]) if "interval" in options else 0.0
+    except ValueError:
+        raise ScannerError(f"cannot open scanner {uri!r}: interval must be a number of "
+                           "seconds") from None
 
 
 def open_scanner(uri: str, *, ppi: int = 500, exceptions: Sequence[int] = ()
@@ -30,8 +45,8 @@ def open_scanner(uri: str, *, ppi: int = 500, exceptions: Sequence[int] = ()
     if sep and scheme.lower() == "sbi":
         return open_sbi(uri, exceptions=exceptions)
     if sep and scheme.lower() == "folder":
-        path = rest[2:] if rest.startswith("//") else rest
-        return FolderScanner(path, ppi=ppi)
+        path, _, query = (rest[2:] if rest.startswith("//") else rest).partition("?")
+        return FolderScanner(path, ppi=ppi, interval_s=_folder_interval(uri, query))
     shown = f"scheme {scheme!r}" if sep else "no scheme and not an existing directory"
     raise UnknownScannerScheme(
         f"cannot open scanner {uri!r}: {shown}; known schemes: "

@@ -9,6 +9,7 @@ is opened, so a misnamed file fails before the applicant's session starts.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,15 +42,20 @@ def finger_position_from_name(file_name: str) -> int:
 
 
 class FolderScanner:
-    """Yields every image file in `path`, ordered by finger position then name."""
+    """Yields every image file in `path`, ordered by finger position then name, the first at
+    once and each next one `interval_s` later (the time a person at a real scanner takes:
+    training, demos and load tests that should pace like a counter)."""
 
-    def __init__(self, path: str | Path, ppi: int = 500) -> None:
+    def __init__(self, path: str | Path, ppi: int = 500, interval_s: float = 0.0) -> None:
         self.path = Path(path)
         if not self.path.is_dir():
             raise ScannerError(f"fingerprint folder {str(self.path)!r} is not a directory")
         if ppi <= 0:
             raise ScannerError(f"ppi must be positive, got {ppi}")
+        if not 0 <= interval_s <= 600:
+            raise ScannerError(f"interval must be 0-600 seconds, got {interval_s}")
         self.ppi = ppi
+        self.interval_s = interval_s
         self.scanner_id = f"folder:{self.path.resolve()}"
         files = [f for f in self.path.iterdir()
                  if f.is_file() and not f.name.startswith(".")
@@ -63,7 +69,9 @@ class FolderScanner:
         return tuple(position for position, _ in self._files)
 
     def captures(self) -> Iterator[FingerprintCapture]:
-        for position, file in self._files:
+        for n, (position, file) in enumerate(self._files):
+            if n and self.interval_s:
+                time.sleep(self.interval_s)  # the caller iterates in a thread
             yield FingerprintCapture(position=position, image=file.read_bytes(), ppi=self.ppi,
                                      scanner_id=self.scanner_id)
 
