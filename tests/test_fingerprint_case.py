@@ -147,3 +147,26 @@ def test_declared_exception_that_was_captured_needs_review(sessions: CounterSess
     verdict = run_case(sessions, NIK_A, {2: (731, 0)}, exceptions={2: "BANDAGED"})
     flag = next(f for f in verdict.flags if f.rule_id == "fingerprint.exception_but_captured")
     assert flag.evidence["reason"] == "BANDAGED"
+
+
+def test_a_case_the_gallery_cannot_enrol_still_gets_its_verdict_with_a_flag(
+        sessions: CounterSessions) -> None:
+    """The fingerprint gallery refuses inserts (a full disk, a lost permission: here a
+    trigger in the real database): the verdict is delivered all the same, with a REVIEW flag
+    saying the case is not searchable; the next case, once the fault is gone, is enrolled."""
+    from sqlalchemy import text
+
+    with sessions.store.engine.begin() as db:
+        db.execute(text("CREATE TRIGGER refuse BEFORE INSERT ON fingerprint_gallery "
+                        "BEGIN SELECT RAISE(ABORT, 'disk full'); END"))
+    verdict = run_case(sessions, NIK_A, {2: (761, 0), 7: (762, 0)})
+    flag = next(f for f in verdict.flags if f.rule_id == "system.enrolment_failed")
+    assert flag.severity.name == "REVIEW" and flag.evidence["reason"] == "STORE_UNAVAILABLE"
+    assert sessions.store.verdict(verdict.case_id) is not None
+    with sessions.store.engine.begin() as db:
+        db.execute(text("DROP TRIGGER refuse"))
+    healthy = run_case(sessions, NIK_B, {2: (763, 0), 7: (764, 0)})
+    assert "system.enrolment_failed" not in rules(healthy) + [f.rule_id for f in healthy.flags]
+    again = run_case(sessions, "1707015303930004", {2: (763, 2)})
+    assert "fingerprint.matches_other_applicant" in rules(again)
+

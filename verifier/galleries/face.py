@@ -21,7 +21,7 @@ from verifier.errors import InvalidInput
 from verifier.face.embedding import EMBEDDING_DIM
 from verifier.face.index import ExactIndex
 from verifier.galleries.nik import NikHasher
-from verifier.galleries.rows import changes, reseal_rows
+from verifier.galleries.rows import changes, gallery_write, reseal_rows
 from verifier.galleries.schema import context, face_gallery
 from verifier.gallery import Candidate, Enrolment
 
@@ -71,7 +71,7 @@ class FaceGallery:
         """`enrolment.nik` in clear; enrolling the same (case, label) again replaces it."""
         vector = _check_embedding(template)
         case_id, label = enrolment.case_id, enrolment.label
-        with self._lock, self.engine.begin() as db:
+        with gallery_write(face_gallery), self._lock, self.engine.begin() as db:
             db.execute(delete(face_gallery).where(face_gallery.c.case_id == case_id,
                                                   face_gallery.c.label == label))
             db.execute(face_gallery.insert().values(

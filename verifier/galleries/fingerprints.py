@@ -26,7 +26,7 @@ from verifier.errors import InvalidInput
 from verifier.fingerprint.extraction import MinutiaeExtractor
 from verifier.fingerprint.index import CaseIndex, IndexParams, template_index_vector
 from verifier.galleries.nik import NikHasher
-from verifier.galleries.rows import changes, reseal_rows
+from verifier.galleries.rows import changes, gallery_write, reseal_rows
 from verifier.galleries.schema import context, fingerprint_gallery
 
 _TABLE = fingerprint_gallery.name
@@ -96,7 +96,7 @@ class FingerprintGallery:
                    for p, t in templates.items()}
         nik_hash = NikHasher(self.keys).hash(nik)
         now = datetime.now(timezone.utc)
-        with self.engine.begin() as db:
+        with gallery_write(fingerprint_gallery), self.engine.begin() as db:
             db.execute(delete(fingerprint_gallery)
                        .where(fingerprint_gallery.c.case_id == case_id))
             if vectors:

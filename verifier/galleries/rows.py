@@ -3,13 +3,34 @@ under a new key, and seal or open a value bound to its row."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import numpy as np
 from sqlalchemy import ColumnElement, Table, func, or_, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from verifier.cases.crypto import KeyRing, sealed_key_id
+from verifier.errors import StoreUnavailable
 from verifier.galleries.nik import NikHasher
 from verifier.galleries.schema import context
+
+
+log = logging.getLogger(__name__)
+
+
+@contextmanager
+def gallery_write(table: Table) -> Iterator[None]:
+    """A database failure while enrolling becomes StoreUnavailable (the caller decides what
+    an unsearchable case means) instead of escaping as a driver error."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        log.error("gallery %s could not commit: %s", table.name, exc)
+        raise StoreUnavailable(f"the {table.name} table could not commit",
+                               metadata={"error": type(exc).__name__}) from None
 
 
 def changes(db: Connection, table: Table, held: np.ndarray
