@@ -10,14 +10,15 @@ from pathlib import Path
 from verifier.commands import (check_models, fingerprint_quality, match_fingerprints,
                                precheck, serve)
 from verifier.commands import audit, galleries, keys, retention, review, users
-from verifier.commands import match_faces
+from verifier.commands import calibrate_faces, match_faces
 from verifier.commands import read_document
 from verifier.commands import pki
 from verifier.errors import VerifierError
 
 # Each subcommand module has register(subparsers); keep this list in help order.
 COMMANDS = (serve, check_models, precheck, fingerprint_quality, match_fingerprints,
-            match_faces, read_document, review, users, audit, retention, galleries, keys, pki)
+            match_faces, calibrate_faces, read_document, review, users, audit, retention, galleries, keys,
+            pki)
 
 
 def build_parser() -> argparse.ArgumentParser:

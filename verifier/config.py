@@ -224,12 +224,19 @@ class FaceConfig:
     # impostor in a thousand comparisons.
     operating_point: str = "FMR=1e-3"
     # 1:N compares a probe with every enrolled face and wants a stricter point than 1:1,
-    # but 1e-3 is the strictest the Asian calibration pairs measure (2,968 impostor pairs;
+    # but 1e-3 is the strictest the Asian calibration pairs measure (5,936 card impostor pairs;
     # the thresholds file's FMR=1e-4 entry is capped at the 1e-3 distance, so naming it would
     # claim a rate nobody measured). Per comparison: a gallery of N faces gives about N/1000
     # false candidates a search, which is why a hit is REVIEW with both faces, never FAIL.
     gallery_operating_point: str = "FMR=1e-3"
     gallery_top_k: int = 5
+    # Registry name of the face embedding model (verifier.face.embedders); the thresholds
+    # file must have been measured on that model file, or start-up stops.
+    embedder: str = "face_recognition_resnet"
+    # Average the embeddings of the chip and its mirror image (one dlib batch of two chips);
+    # thresholds must be measured with the same setting. On: at the deployed FMR=1e-3 it cut
+    # the FNMR on held-out Asian and LFW pairs (bench/REPORT-faces.md).
+    flip_tta: bool = True
     # 1 = no jitter (face_recognition's default); n > 1 averages n jittered copies at n x cost.
     num_jitters: int = 1
     # Detection cascade for document photos (see verifier.face.document_faces).

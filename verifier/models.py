@@ -41,6 +41,9 @@ class ModelEntry:
     loader: str  # "module:function" taking the file's Path, returning the loaded model
     resource: str | None = None  # "package:relative/path"
     path: str | None = None  # relative to the repository root, or absolute
+    # A face embedding model's declared input, normalisation, alignment and output (the
+    # entry's `embedding` table; read by verifier.face.embedders).
+    embedding: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,8 @@ def read_registry(registry: Path) -> tuple[ModelEntry, ...]:
                 f"model {name} in {registry} lacks {', '.join(missing) or 'resource or path'}")
         entries.append(ModelEntry(name=name, sha256=fields["sha256"].lower(),
                                   licence=fields["licence"], source=fields["source"],
-                                  loader=fields["loader"], resource=fields.get("resource"), path=fields.get("path")))
+                                  loader=fields["loader"], resource=fields.get("resource"), path=fields.get("path"),
+                                  embedding=fields.get("embedding")))
     return tuple(entries)
 
 
@@ -210,9 +214,11 @@ def _load(loader: Loader, file: Path, threads: int) -> Any:
 
 
 def load_models(registry: Path, required: tuple[str, ...] = ("face_landmarks_5",),
-                threads: int = 1) -> LoadedModels:
+                threads: int = 1, embedder: str | None = None) -> LoadedModels:
     """Verify every file of the registry, then load each with its loader; models that must
-    not be shared get `threads` copies (the server passes its analysis thread count)."""
+    not be shared get `threads` copies (the server passes its analysis thread count). With
+    `embedder` given, of the entries that declare an `embedding` table only that one is
+    loaded (the others are verified only: ~95 MB a thread each for nothing)."""
     import dlib  # imported here so that importing the verifier stays cheap
 
     if threads < 1:
@@ -221,8 +227,9 @@ def load_models(registry: Path, required: tuple[str, ...] = ("face_landmarks_5",
     for name in required:
         if name not in verified:
             raise ModelIntegrityError(f"model registry {registry} lacks required model {name}")
-    objects = {name: _load(_loader(vm.entry), vm.file, threads) for name, vm in verified.items()}
-    log.info("models verified and loaded (%d analysis thread(s)): %s", threads,
-             ", ".join(sorted(verified)))
+    objects = {name: _load(_loader(vm.entry), vm.file, threads) for name, vm in verified.items()
+               if embedder is None or vm.entry.embedding is None or name == embedder}
+    log.info("models verified (%s) and loaded (%d analysis thread(s)): %s",
+             len(verified), threads, ", ".join(sorted(objects)))
     detectors = ModelPool([dlib.get_frontal_face_detector() for _ in range(threads)])
     return LoadedModels(face_detector=detectors, objects=objects, verified=verified)

@@ -19,12 +19,15 @@ from verifier.consistency.case_evidence import CaseEvidence, LiveCapture
 from verifier.consistency.context import CaseContext, CaseFindings, Galleries
 from verifier.consistency.verdict import Flag, Match, Severity
 from verifier.face.evidence import FaceEvidence
-from verifier.face.matching import SCORE_UNIT, FaceDecision, FaceMatcher
+from verifier.face.matching import FaceDecision, FaceMatcher
 
 PROBE = "live_capture"
 # Document kind (the proto enum name without its prefix) -> the reference's name in results.
 REFERENCES = {"KTP": "ktp_photo", "OLD_PASSPORT": "old_passport_photo",
               "UPLOADED_PHOTO": "uploaded_photo"}
+# Document kind -> the comparison kind whose threshold decides (verifier.face.calibration).
+COMPARISONS = {"KTP": "card_vs_live", "OLD_PASSPORT": "passport_vs_live",
+               "UPLOADED_PHOTO": "upload_vs_live"}
 _NAMES_ID = {"ktp_photo": "foto KTP", "old_passport_photo": "foto paspor lama",
              "uploaded_photo": "foto unggahan"}
 _NAMES_EN = {"ktp_photo": "KTP photo", "old_passport_photo": "old passport photo",
@@ -33,7 +36,7 @@ _NAMES_EN = {"ktp_photo": "KTP photo", "old_passport_photo": "old passport photo
 
 def face_match(decision: FaceDecision, probe: str, reference: str) -> Match:
     return Match(modality="face", probe=probe, reference=reference,
-                 score=round(decision.score, 4), score_unit=SCORE_UNIT,
+                 score=round(decision.score, 4), score_unit=decision.score_unit,
                  threshold=round(decision.threshold, 4),
                  operating_point=decision.operating_point, match=decision.match,
                  model=decision.model)
@@ -49,7 +52,8 @@ def _evidence(case_id: str, live: LiveCapture, live_face: FaceEvidence, other_re
     return {"probe_crop": crop_ref(case_id, live.sequence, live_face),
             "reference_crop": other_ref, "distance": f"{decision.distance:.4f}",
             "score": f"{decision.score:.4f}", "threshold": f"{decision.threshold:.4f}",
-            "operating_point": decision.operating_point, "model": decision.model,
+            "operating_point": decision.operating_point, "comparison": decision.comparison,
+            "model": decision.model,
             "probe_quality": f"{live_face.quality:.0f}",
             "thresholds_file": str(config.face.thresholds_path.name)}
 
@@ -77,7 +81,7 @@ def _document_findings(evidence: CaseEvidence, matcher: FaceMatcher, live: LiveC
         doc = with_face[-1]  # a rescanned document replaces the earlier scan
         assert doc.face is not None
         decision = matcher.decide(live_face.embedding, doc.face.embedding,
-                                  config.face.operating_point)
+                                  config.face.operating_point, COMPARISONS[kind])
         matches.append(face_match(decision, PROBE, ref))
         if decision.match:
             continue
@@ -109,7 +113,7 @@ def _gallery_findings(evidence: CaseEvidence, galleries: Galleries, matcher: Fac
                                         and galleries.same_nik(other.nik, evidence.nik)):
             continue  # the same person re-applying under the same NIK is the normal case
         decision = matcher.decide_distance(1.0 - candidate.score,
-                                           config.face.gallery_operating_point)
+                                           config.face.gallery_operating_point, "plain")
         if not decision.match:
             continue
         matches.append(face_match(decision, PROBE, f"gallery:{other.case_id}"))
@@ -126,7 +130,7 @@ def _gallery_findings(evidence: CaseEvidence, galleries: Galleries, matcher: Fac
             if other.case_id == case_id:
                 continue
             decision = matcher.decide(live_face.embedding, template,
-                                      config.face.operating_point)
+                                      config.face.operating_point, "plain")
             matches.append(face_match(decision, PROBE, f"gallery:{other.case_id}"))
             if not decision.match:
                 flags.append(Flag(

@@ -87,14 +87,24 @@ def _stages(config: FaceConfig, side_px: int) -> list[tuple[str, int]]:
     return stages
 
 
-def find_face(rgb: np.ndarray, models: LoadedModels, config: FaceConfig,
-              use_cnn: bool | None = None) -> FoundFace | None:
+@dataclass(frozen=True)
+class LocatedFace:
+    """The largest face the cascade found, before embedding."""
+
+    work: np.ndarray  # the (possibly shrunk) image the face was found in
+    face: DetectedFace  # in `work`'s pixels
+    scale: float  # work px per source px
+    faces_found: int
+    stages_tried: tuple[str, ...]
+
+
+def locate_face(rgb: np.ndarray, models: LoadedModels, config: FaceConfig,
+                use_cnn: bool | None = None) -> LocatedFace | None:
     """The largest face in `rgb`, trying HOG then upsampled HOG then the CNN; None when no
     stage finds one. `use_cnn` overrides `config.cnn_fallback` (live frames pass False)."""
     work, scale = _shrunk(rgb, config.max_side_px)
     tried: list[str] = []
     faces: tuple[DetectedFace, ...] = ()
-    stage = ""
     for stage, upsample in _stages(config, max(work.shape[:2])):
         tried.append(stage)
         faces = detect_faces(work, models, upsample, config.min_detector_score)
@@ -105,15 +115,25 @@ def find_face(rgb: np.ndarray, models: LoadedModels, config: FaceConfig,
         small, cnn_scale = _shrunk(work, config.cnn_max_side_px)
         # Faces smaller than the CNN's ~80 px window after shrinking get one upsample.
         upsample = 1 if max(small.shape[:2]) < 400 else 0
-        stage = "cnn" if upsample == 0 else "cnn+upsample1"
-        tried.append(stage)
+        tried.append("cnn" if upsample == 0 else "cnn+upsample1")
         cnn_models = replace(models, face_detector=_CnnAsHog(models[CNN_MODEL_NAME]))
         faces = detect_faces(small, cnn_models, upsample, config.min_cnn_confidence)
         if faces:
             work, scale = small, scale * cnn_scale
     if not faces:
         return None
-    template = face_template(work, faces[0], models, num_jitters=config.num_jitters,
-                             detector=stage)
-    return FoundFace(template=template, scale=scale, faces_found=len(faces),
-                     stages_tried=tuple(tried))
+    return LocatedFace(work=work, face=faces[0], scale=scale, faces_found=len(faces),
+                       stages_tried=tuple(tried))
+
+
+def find_face(rgb: np.ndarray, models: LoadedModels, config: FaceConfig,
+              use_cnn: bool | None = None) -> FoundFace | None:
+    """The largest face in `rgb` (see `locate_face`), embedded by the configured embedder."""
+    located = locate_face(rgb, models, config, use_cnn)
+    if located is None:
+        return None
+    template = face_template(located.work, located.face, models,
+                             num_jitters=config.num_jitters, detector=located.stages_tried[-1],
+                             embedder=config.embedder, flip_tta=config.flip_tta)
+    return FoundFace(template=template, scale=located.scale, faces_found=located.faces_found,
+                     stages_tried=located.stages_tried)

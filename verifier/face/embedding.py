@@ -1,9 +1,10 @@
-"""Face templates: an aligned 150x150 chip, dlib's 128-d ResNet embedding and a quality value.
+"""Face templates: an aligned chip, its embedding and a quality value.
 
-The embedding is dlib's `dlib_face_recognition_resnet_model_v1` (the model face_recognition
+The default embedding is dlib's `dlib_face_recognition_resnet_model_v1` (the model face_recognition
 uses): faces of one person lie within a Euclidean distance of about 0.6 on the faces it was
 tuned on. Alignment uses the 5-point landmarks, as face_recognition's default ("small") does.
 One embedding costs about 100 ms a face on these CPUs; each extra jitter costs as much again.
+`[face] embedder` may name another registry model (verifier.face.embedders).
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ from typing import Any
 import numpy as np
 
 from verifier.face.detection import DetectedFace
+from verifier.face.embedders import DLIB_DIMENSION, DLIB_RESNET, face_embedder
 from verifier.models import LoadedModels
 
-MODEL_NAME = "face_recognition_resnet"
-EMBEDDING_DIM = 128
-CHIP_SIZE_PX = 150  # the ResNet's input size
-CHIP_PADDING = 0.25  # dlib's default margin around the landmarks
+MODEL_NAME = DLIB_RESNET  # the default embedder
+EMBEDDING_DIM = DLIB_DIMENSION  # the default embedder's; galleries store these
 
 
 def load_face_encoder(path: Path) -> Any:
@@ -74,37 +74,25 @@ class FaceTemplate:
     """One face ready to compare: where it was, its aligned chip, embedding and quality."""
 
     face: DetectedFace
-    chip: np.ndarray  # 150x150x3 uint8, aligned (eyes level): the evidence crop
-    embedding: np.ndarray  # (128,) float32
+    chip: np.ndarray  # HxWx3 uint8 (150x150 for dlib), aligned (eyes level): the evidence crop
+    embedding: np.ndarray  # (dimension,) float32
     quality: FaceQuality
     detector: str  # which detector found it, e.g. "hog", "hog+upsample2", "cnn"
 
 
-def _landmarks(rgb: np.ndarray, face: DetectedFace, models: LoadedModels) -> Any:
-    import dlib
-
-    box = face.box
-    return models.landmarks_5(rgb, dlib.rectangle(box.left, box.top, box.right, box.bottom))
-
-
 def face_template(rgb: np.ndarray, face: DetectedFace, models: LoadedModels,
-                  num_jitters: int = 1, detector: str = "hog") -> FaceTemplate:
-    """Align, embed and rate one detected face of an RGB image.
+                  num_jitters: int = 1, detector: str = "hog", embedder: str = MODEL_NAME,
+                  flip_tta: bool = False) -> FaceTemplate:
+    """Align, embed and rate one detected face of an RGB image with the registry model
+    `embedder` (see verifier.face.embedders).
 
-    `num_jitters` > 1 averages that many randomly jittered copies: slightly more stable
-    embeddings for `num_jitters` times the cost (face_recognition's doc says 100x jitter is
-    "100x slower"); 1 is what face_recognition does by default.
+    `num_jitters` > 1 averages that many randomly jittered copies (dlib's model only):
+    slightly more stable embeddings for `num_jitters` times the cost (face_recognition's doc
+    says 100x jitter is "100x slower"); 1 is what face_recognition does by default.
     """
-    import dlib
-
-    shape = _landmarks(rgb, face, models)
-    chip = np.asarray(dlib.get_face_chip(rgb, shape, size=CHIP_SIZE_PX, padding=CHIP_PADDING))
-    descriptor = models[MODEL_NAME].compute_face_descriptor(chip, max(0, num_jitters))
-    embedding = np.asarray(descriptor, dtype=np.float32)
-    if embedding.shape != (EMBEDDING_DIM,) or not np.all(np.isfinite(embedding)):
-        raise ValueError(f"face encoder returned an unusable embedding of shape {embedding.shape}")
-    return FaceTemplate(face=face, chip=chip, embedding=embedding,
-                        quality=face_quality(chip, face.inter_eye_distance_px),
+    embedded = face_embedder(models, embedder, num_jitters, flip_tta).embed(rgb, face)
+    return FaceTemplate(face=face, chip=embedded.chip, embedding=embedded.embedding,
+                        quality=face_quality(embedded.chip, face.inter_eye_distance_px),
                         detector=detector)
 
 

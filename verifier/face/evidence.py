@@ -18,13 +18,15 @@ import numpy as np
 
 from verifier.config import FaceConfig
 from verifier.face.document_faces import find_face
-from verifier.face.embedding import EMBEDDING_DIM
 from verifier.models import LoadedModels
+
+
+MAX_EMBEDDING_DIM = 4096
 
 
 @dataclass(frozen=True)
 class FaceEvidence:
-    embedding: np.ndarray  # (128,) float32
+    embedding: np.ndarray  # (dimension,) float32: 128 for dlib's ResNet
     box_px: tuple[int, int, int, int]  # left, top, right, bottom in the stored image
     quality: float  # 0-100 (verifier.face.embedding.FaceQuality.score)
     detector: str  # the detection stage that found it: "hog", "hog+upsample1", "cnn", ...
@@ -48,7 +50,9 @@ class FaceEvidence:
             quality, detector = float(record["quality"]), str(record["detector"])
         except (KeyError, TypeError, ValueError):
             return None
-        if vector.shape != (EMBEDDING_DIM,) or not np.all(np.isfinite(vector)) or len(box) != 4:
+        # Any embedder's dimension: comparing vectors of two models is refused by the matcher.
+        if not 2 <= vector.size <= MAX_EMBEDDING_DIM or not np.all(np.isfinite(vector)) \
+                or len(box) != 4:
             return None
         return cls(embedding=vector.astype(np.float32), box_px=box,  # type: ignore[arg-type]
                    quality=quality, detector=detector)

@@ -138,7 +138,7 @@ class VerifierServer:
         # One copy of each model that must not be shared per analysis thread.
         models = await self.runtime.run(functools.partial(
             load_models, self.config.models_registry,
-            threads=self.config.server.analysis_threads))
+            threads=self.config.server.analysis_threads, embedder=self.config.face.embedder))
         try:
             # Thresholds calibrated on another model file, or an operating point that was
             # never calibrated, must stop start-up rather than fail at each verdict.
