@@ -97,7 +97,9 @@ def test_recogniser_reads_a_clean_nik_line(recogniser) -> None:  # type: ignore[
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [200011, 200171, 200288])
+# Development cards where Tesseract alone misread the NIK (since the background is flattened
+# on the brightest channel it reads 200171 and 200288 right as well).
+@pytest.mark.parametrize("seed", [200011])
 def test_nik_read_where_tesseract_alone_drops_digits(seed: int,  # type: ignore[no-untyped-def]
                                                       recogniser) -> None:
     card, truth = generate_ktp(seed)

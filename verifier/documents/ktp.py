@@ -48,8 +48,12 @@ _LABELS = {"NIK": "nik", "Nama": "nama", "Tempat/Tgl Lahir": "tempat_tanggal_lah
 _OCR_SCALE = 2.0
 # The photo column (portrait, issuing place and date, signature) carries no labelled text.
 _PHOTO_COLUMN = (KTP_PORTRAIT_BOX[0] - 0.01, 0.2, 1.0, 1.0)
+# The share of a line's darkest row below which a row is the gap between lines.
+_GAP_SHARE = 0.08
 # Share of the width blanked at the card's edges (see `ocr_image`).
 _EDGE_MARGIN = 0.015
+# Lines searched for the header: a photo's table texture may read as a few lines above it.
+_HEADER_SEARCH_LINES = 6
 _PROVINCE_NAMES = tuple(PROVINCES.values())
 _REGENCY_CARD_NAMES = tuple(n for n in (regency_card_name(c) for c in REGENCIES) if n)
 
@@ -90,14 +94,36 @@ def _value_crop(grey: np.ndarray, value: LabelledValue) -> np.ndarray | None:
     return crop if crop.size else None
 
 
+def _ink_rows(crop: np.ndarray) -> np.ndarray:
+    """`crop` cut to the rows of the line through its middle: a tilted or warped card puts
+    parts of the lines above and below in the margin, and the recogniser reads them too."""
+    ink = cv2.threshold(crop, 0, 1, cv2.THRESH_BINARY_INV + cv2.THRESH_OTSU)[1]
+    dark = ink.mean(axis=1)
+    middle = len(dark) // 2
+    window = dark[middle // 2:middle + middle // 2 + 1]
+    if window.size == 0 or window.max() == 0:
+        return crop
+    # The line: the rows with ink, grown from its darkest row near the middle.
+    peak = middle // 2 + int(window.argmax())
+    top = bottom = peak
+    while top > 0 and dark[top - 1] > _GAP_SHARE * dark[peak]:
+        top -= 1
+    while bottom < len(dark) - 1 and dark[bottom + 1] > _GAP_SHARE * dark[peak]:
+        bottom += 1
+    pad = max(2, (bottom - top + 1) // 6)
+    return crop[max(0, top - pad):bottom + pad + 1]
+
+
 def _line_after_label(grey: np.ndarray, value: LabelledValue) -> np.ndarray | None:
-    """The line right of its label, with a margin (a last character OCR missed still fits)."""
+    """The line right of its label, with a margin (a last character OCR missed still fits)
+    that stops at the photo column."""
     if value.after_label_px is None:
         return None
     left, top, right, bottom = value.after_label_px
     pad = (bottom - top) // 3
-    crop = grey[max(0, top - pad):bottom + pad, left:right + (bottom - top)]
-    return crop if crop.size else None
+    column = round(_PHOTO_COLUMN[0] * grey.shape[1])
+    crop = grey[max(0, top - pad):bottom + pad, left:min(column, right + (bottom - top))]
+    return _ink_rows(crop) if crop.size else None
 
 
 # A read text -> (the field's value, whether it has the field's whole form).
@@ -208,23 +234,39 @@ def _checked_field(name: str, grey: np.ndarray, value: LabelledValue, whitelist:
     return _field(name, clean_upper(value.text), value.text, 0.0)
 
 
+def _header_words(words: tuple[OcrWord, ...]) -> tuple[OcrWord, ...]:
+    """A header line's words without the specks at either end that a photo's table, the
+    card's edge or its guilloche leave (no header word is shorter than two letters)."""
+    def real(word: OcrWord) -> bool:
+        return sum(ch.isalpha() for ch in word.text) >= 2
+
+    keep = [i for i, w in enumerate(words) if real(w)]
+    return words[keep[0]:keep[-1] + 1] if keep else ()
+
+
 def _header(lines: list[OcrLine]) -> tuple[ReadField | None, ReadField | None]:
-    """PROVINSI <name> on the first line, KABUPATEN <name> or KOTA <name> on the second."""
-    for i, line in enumerate(lines[:4]):
-        if similarity(squash(line.words[0].text), "PROVINSI") < 0.7:
+    """PROVINSI <name> on one of the first lines (photos bring lines of table texture
+    above it), KABUPATEN <name> or KOTA <name> on the next."""
+    for i, line in enumerate(lines[:_HEADER_SEARCH_LINES]):
+        start = next((k for k, w in enumerate(line.words)
+                      if similarity(squash(w.text), "PROVINSI") >= 0.7), None)
+        if start is None:
             continue
-        conf = min(w.confidence for w in line.words)
-        name = clean_upper(" ".join(w.text for w in line.words[1:]))
+        words = _header_words(line.words[start + 1:])
+        if not words:
+            continue
+        conf = min(w.confidence for w in words)
+        name = clean_upper(" ".join(w.text for w in words))
         province = snap(name, _PROVINCE_NAMES, min_score=0.75, margin=0.05)
         provinsi = _field("provinsi", province.value if province else name, line.text,
                           conf * (province.score if province else 0.6))
         kab = None
-        if i + 1 < len(lines):
-            nxt = lines[i + 1]
-            text = clean_upper(nxt.text)
+        if i + 1 < len(lines) and (words := _header_words(lines[i + 1].words)):
+            text = clean_upper(" ".join(w.text for w in words))
             snapped = snap(text, _REGENCY_CARD_NAMES, min_score=0.8, margin=0.05)
-            kab = _field("kabupaten_kota", snapped.value if snapped else text, nxt.text,
-                         min(w.confidence for w in nxt.words) * (snapped.score if snapped else 0.6))
+            kab = _field("kabupaten_kota", snapped.value if snapped else text,
+                         lines[i + 1].text, min(w.confidence for w in words)
+                         * (snapped.score if snapped else 0.6))
         return provinsi, kab
     return None, None
 

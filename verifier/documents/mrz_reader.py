@@ -17,13 +17,14 @@ import cv2
 import numpy as np
 
 from verifier.documents.mrz import FORMATS, MRZ_ALPHABET, MrzData, parse_mrz
-from verifier.documents.ocr import flatten_background, read_single_line
+from verifier.documents.mrz_cells import CHEVRON_LOOKALIKES, cell_line, ink_of, line_grid
+from verifier.documents.ocr import (OcrChar, flatten_background, read_single_line,
+                                    read_single_line_chars)
 from verifier.documents.textdet import TextBox, detect_text
 
 # An MRZ line is at least this many times wider than tall and spans much of the image.
 _MIN_ASPECT = 10.0
 _MIN_WIDTH_SHARE = 0.35
-_CHEVRON_LOOKALIKES = set("KEXRC")
 # (line, start, end) of the optional-data fields, where fillers are the common content.
 _OPTIONAL_FIELDS = {"TD3": ((1, 28, 42),), "TD2": ((1, 28, 35),),
                     "TD1": ((0, 15, 30), (1, 18, 29))}
@@ -109,7 +110,7 @@ def _filler_tail(line: str) -> str:
     fillers after which nothing but such look-alikes follows, the rest is all fillers."""
     for match in re.finditer("<<", line):
         tail = line[match.start():]
-        if len(tail) >= 6 and set(tail) <= _CHEVRON_LOOKALIKES | {"<", "S"}:
+        if len(tail) >= 6 and set(tail) <= CHEVRON_LOOKALIKES | {"<", "S"}:
             return line[:match.start()] + "<" * len(tail)
     # A lone letter among fillers after the last name is a misread chevron (Indonesian
     # names in the MRZ carry no initials).
@@ -121,14 +122,14 @@ def _filler_tail(line: str) -> str:
 def _filler_field(line: str, start: int, end: int) -> str:
     """An optional-data field read as fillers and look-alikes only is all fillers."""
     field = line[start:end]
-    if field.count("<") >= len(field) // 2 and set(field) <= _CHEVRON_LOOKALIKES | {"<", "S"}:
+    if field.count("<") >= len(field) // 2 and set(field) <= CHEVRON_LOOKALIKES | {"<", "S"}:
         return line[:start] + "<" * (end - start) + line[end:]
     return line
 
 
 def _chevrons_by_shape(line: str, cells: list[bool | None]) -> str:
     """Letters OCR confuses with the chevron become '<' where their cell has no stem."""
-    return "".join("<" if ch in _CHEVRON_LOOKALIKES and cell else ch
+    return "".join("<" if ch in CHEVRON_LOOKALIKES and cell else ch
                    for ch, cell in zip(line, cells))
 
 
@@ -197,9 +198,22 @@ def _last_digit(grey_line: np.ndarray) -> str | None:
     return text[-1] if text and text[-1].isdigit() else None
 
 
+def _fixed_pitch(text: str, chars: list[OcrChar], crop: np.ndarray, width: int,
+                 name_line: bool, data_line: bool) -> str:
+    """The line read into its `width` cells by position (`mrz_cells`); where the reads do
+    not sit on one grid, fitted to the width by its filler runs and with look-alikes of the
+    chevron decided by shape where the ink splits into exactly `width` glyphs."""
+    ink = ink_of(crop)
+    grid = line_grid(ink, chars, width)
+    if grid is not None:
+        return cell_line(ink, chars, grid, width, ends_in_digit=data_line)
+    return _chevrons_by_shape(_fit_width(text, width, pad_end=name_line),
+                              _filler_cells(crop, width))
+
+
 def _read_zone(grey: np.ndarray, line_boxes: list[tuple[int, int, int, int]]
                ) -> MrzReading:
-    raw, crops = [], []
+    raw, crops, reads = [], [], []
     for left, top, right, bottom in line_boxes:
         pad = (bottom - top) // 4
         crop = grey[max(0, top - pad):bottom + pad, max(0, left - pad):right + pad]
@@ -207,8 +221,10 @@ def _read_zone(grey: np.ndarray, line_boxes: list[tuple[int, int, int, int]]
         scale = max(1.0, 48.0 / max(1, crop.shape[0]))
         crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
         crops.append(crop)
-        text = read_single_line(crop, MRZ_ALPHABET, lang="eng")
-        raw.append("".join(ch for ch in text.upper() if ch in MRZ_ALPHABET))
+        chars = [c for c in read_single_line_chars(crop, MRZ_ALPHABET, lang="eng")
+                 if c.text in MRZ_ALPHABET]
+        reads.append(chars)
+        raw.append("".join(c.text for c in chars))
     zone = (min(b[0] for b in line_boxes), min(b[1] for b in line_boxes),
             max(b[2] for b in line_boxes), max(b[3] for b in line_boxes))
     fmt = _format_for(raw)
@@ -216,11 +232,10 @@ def _read_zone(grey: np.ndarray, line_boxes: list[tuple[int, int, int, int]]
     # Only name lines end in a long filler run that OCR drops or garbles (TD1's third, the
     # others' first); the data lines' fillers sit between check digits.
     name_line = 2 if fmt == "TD1" else 0
-    fitted = [_fit_width(x, width, pad_end=(i == name_line)) for i, x in enumerate(raw)]
-    fitted = [_chevrons_by_shape(line, _filler_cells(crop, width))
-              for line, crop in zip(fitted, crops)]
-    lines = _constrain(fitted, fmt)
+    # The second line of every format ends in a check digit.
     data_line = 1
+    lines = _constrain([_fixed_pitch(x, chars, crop, width, i == name_line, i == data_line)
+                        for i, (x, chars, crop) in enumerate(zip(raw, reads, crops))], fmt)
     if fmt in ("TD2", "TD3") and not lines[data_line][-1].isdigit():
         digit = _last_digit(crops[data_line])
         if digit is not None:

@@ -21,7 +21,8 @@ from verifier.documents.layout import PORTRAIT_BOXES, SIZES_PX, box_px
 from verifier.documents.mrz import CheckDigit
 from verifier.documents.nik import NikInfo
 from verifier.documents.passport import read_passport
-from verifier.documents.rectify import Rectified, portrait_side_up, rectify, rotated_180
+from verifier.documents.orientation import photo_side_up
+from verifier.documents.rectify import Rectified, rectify, rotated_180
 from verifier.documents.textrec import TextRecogniser
 from verifier.item_analysis import ReadField
 
@@ -52,12 +53,13 @@ class DocumentReading:
         return next((f.value for f in self.fields if f.name == name), None)
 
 
-def rectify_upright(rgb: np.ndarray, kind: str) -> Rectified:
+def rectify_upright(rgb: np.ndarray, kind: str, detector: Any = None) -> Rectified:
     """The document warped to its canonical size; cards and passports turned so that the
-    photo is where it belongs (an akta is settled by its reader)."""
-    rectified = rectify(rgb, kind)
+    photo is where it belongs, judged by the text around it when `detector` (PP-OCR's text
+    detector) is given (an akta is settled by its reader)."""
+    rectified = rectify(rgb, kind, detector)
     if kind in PORTRAIT_BOXES:
-        rectified = portrait_side_up(rectified, PORTRAIT_BOXES[kind])
+        rectified = photo_side_up(rectified, PORTRAIT_BOXES[kind])
     return rectified
 
 
@@ -71,7 +73,7 @@ def read_document(rgb: np.ndarray, kind: str, detector: Any,
         raise ValueError(f"no reader for document kind {kind!r}; "
                          f"known: {', '.join(sorted(set(KIND_ALIASES.values())))}")
     started = time.perf_counter()
-    rectified = rectify_upright(rgb, name)
+    rectified = rectify_upright(rgb, name, detector)
     portrait = box_px(PORTRAIT_BOXES[name], SIZES_PX[name]) if name in PORTRAIT_BOXES else None
     if name == "ktp":
         ktp = read_ktp(rectified.image, recogniser)

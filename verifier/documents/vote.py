@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from verifier.documents.nik import NIK_LENGTH
+from verifier.documents.nik import NIK_LENGTH, decode_nik
 from verifier.documents.textrec import RecognisedLine
 
 # Confidence when two reads agree on the whole value (both engines, or Tesseract's two reads
@@ -29,6 +29,8 @@ _THREE_AGREE = 0.97
 # what it would have; an incomplete read (too few digits) both.
 _ALONE_FACTOR = 0.6
 _INVALID_FACTOR = 0.5
+# The NIK's typeface read by a recogniser that knows letters: its 1 has a foot like an l.
+_NIK_LOOKALIKES = str.maketrans("lI|!iOoDQSsZzbq", "111110000552269")
 
 
 @dataclass(frozen=True)
@@ -78,16 +80,23 @@ def vote(reads: Sequence[FieldRead], valid: Callable[[str], bool] = lambda _: Tr
 
 
 def recognised_nik(line: RecognisedLine) -> FieldRead:
-    """The NIK in the recogniser's read of the line right of the "NIK" label: the last run of
-    digits (spaces allowed). The colon before it comes back as punctuation, a letter or
-    sometimes a digit glued to the run; the NIK ends the line, so of a longer run its last
-    16 digits are the NIK."""
-    run: list[tuple[str, float]] = []
+    """The NIK in the recogniser's read of the line right of the "NIK" label: the longest
+    run of digits (spaces allowed; letters the NIK's typeface is read as, such as l for 1,
+    count as their digit). The colon before it comes back as punctuation, a letter or
+    sometimes a digit glued to the run, and the card's edge or the photo's frame after it
+    as a stray character or two. Of a longer run, the last 16 digits are the NIK unless
+    they are no valid NIK and another 16 in the run are (structure only: region code and
+    date, never the card's other fields)."""
+    runs: list[list[tuple[str, float]]] = [[]]
     for char in line.chars:
-        if char.text.isdigit() and char.text.isascii():
-            run.append((char.text, char.confidence))
-        elif not char.text.isspace():
-            run = []
-    run = run[-NIK_LENGTH:]
+        text = char.text.translate(_NIK_LOOKALIKES)
+        if text.isdigit() and text.isascii():
+            runs[-1].append((text, char.confidence))
+        elif not text.isspace() and runs[-1]:
+            runs.append([])
+    run = max(runs, key=len)
+    windows = [run[i:i + NIK_LENGTH] for i in range(len(run) - NIK_LENGTH, -1, -1)]
+    run = next((w for w in windows if decode_nik("".join(d for d, _ in w)).valid),
+               run[-NIK_LENGTH:])
     return FieldRead("recogniser", "pp-ocr", "".join(d for d, _ in run),
                      len(run) == NIK_LENGTH, min((c for _, c in run), default=0.0))
