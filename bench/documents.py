@@ -399,7 +399,7 @@ def timing(seed0: int, n: int, repeats: int) -> list[str]:
              "|---|---:|---:|---:|"]
     for kind in ("ktp", "akta", "passport"):
         times: list[float] = []
-        for run in range(repeats):
+        for _ in range(repeats):
             for seed in range(seed0, seed0 + n):
                 times.append(run_one((kind, seed))["seconds"])
         times.sort()

@@ -18,7 +18,7 @@ from verifier.face.calibration import (Calibration, OperatingPoint, load_calibra
                                        write_calibration)
 from verifier.face.detection import detect_faces
 from verifier.face.document_faces import find_face
-from verifier.face.embedders import (DLIB_RESNET, EmbeddingSpec, face_embedder,
+from verifier.face.embedders import (DLIB_RESNET, face_embedder,
                                      similarity_transform)
 from verifier.face.embedding import embedding_distance, face_template
 from verifier.face.matching import face_matcher

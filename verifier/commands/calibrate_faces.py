@@ -4,7 +4,6 @@ pairs and write a thresholds file bound to that model file (its sha256) and flip
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
 import sys
 from dataclasses import dataclass, replace
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from verifier.commands.common import config_from
+from verifier.commands.common import config_from, read_csv
 from verifier.config import Config
 from verifier.errors import VerifierError
 from verifier.models import LoadedModels
@@ -34,12 +33,7 @@ def read_labelled_pairs(csv_path: Path) -> list[LabelledPair]:
     CSV's folder, same 1/0, comparison one of COMPARISONS, "plain" when absent)."""
     from verifier.face.calibration import COMPARISONS
 
-    try:
-        with open(csv_path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.reader(fh))
-    except UnicodeDecodeError:
-        raise ValueError(f"{csv_path} is not a UTF-8 text file") from None
-    header = [c.strip().lower() for c in rows[0]] if rows else []
+    header, rows = read_csv(csv_path)
     if header not in (["a", "b", "same"], ["a", "b", "same", "comparison"]):
         raise ValueError(f"{csv_path} must start with the header line 'a,b,same' or "
                          "'a,b,same,comparison'")

@@ -34,16 +34,21 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 Pair = tuple[Path, Path, "bool | None"]
 
 
-def read_pairs(csv_path: Path) -> list[Pair | str]:
-    """Pairs for `match-faces --pairs` and `match-fingerprints --pairs`: a CSV with the header
-    `a,b` or `a,b,same` (1/0 labels), image paths relative to the CSV's folder. A malformed
-    line becomes an error text for that pair instead of ending the batch."""
+def read_csv(csv_path: Path) -> tuple[list[str], list[list[str]]]:
+    """(the header's cells, lower-cased; every row, the header first) of a UTF-8 CSV."""
     try:
         with open(csv_path, newline="", encoding="utf-8") as fh:
             rows = list(csv.reader(fh))
     except UnicodeDecodeError:
         raise ValueError(f"{csv_path} is not a UTF-8 text file") from None
-    header = [c.strip().lower() for c in rows[0]] if rows else []
+    return ([c.strip().lower() for c in rows[0]] if rows else []), rows
+
+
+def read_pairs(csv_path: Path) -> list[Pair | str]:
+    """Pairs for `match-faces --pairs` and `match-fingerprints --pairs`: a CSV with the header
+    `a,b` or `a,b,same` (1/0 labels), image paths relative to the CSV's folder. A malformed
+    line becomes an error text for that pair instead of ending the batch."""
+    header, rows = read_csv(csv_path)
     if header not in (["a", "b"], ["a", "b", "same"]):
         raise ValueError(f"{csv_path} must start with the header line 'a,b' or 'a,b,same'")
     labelled = len(header) == 3
