@@ -43,7 +43,8 @@ APPLICANT = {"full_name": "SITI AMINAH", "nik": "1707014508900001",
              "date_of_birth": "1990-08-05", "place_of_birth": "MUARA AMAN", "sex": "female",
              "passport_type": "electronic"}
 # What she typed on the form: day and month swapped, the commonest slip. The documents carry
-# the real date, so the case goes to review with the evidence side by side.
+# the real date, so the verdict is FAIL (identity.birth_date_mismatch) and the review page
+# shows the form's and the documents' dates side by side.
 TYPED_FORM = {**APPLICANT, "date_of_birth": "1990-05-08"}
 REVIEWER, REVIEWER_PASSWORD = "demo-reviewer", "demo-password-2026"
 
