@@ -13,9 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tests.authenticator import role_of
 from verifier.cases.crypto import load_key_file
 from verifier.cases.store import CaseStore, keys_for
 from verifier.cli import main
+
+from tests.test_keys import past_the_reload_window
 
 
 def config_file(tmp_path: Path, key_file: Path | None = None) -> Path:
@@ -90,13 +93,14 @@ def test_users_cli_creates_an_account_that_can_log_in(case_db_url: str, tmp_path
                     "--db", case_db_url, "--password-stdin", stdin="kata sandi rahasia\n")
     assert code == 0, err
     store = store_for(case_db_url, config)
-    assert store.authenticate("rina", "kata sandi rahasia") == "reviewer"
+    assert role_of(store, "rina", "kata sandi rahasia") == "reviewer"
     code, err = cli("--config", str(config), "users", "add", "rina", "--db", case_db_url,
                     "--password-stdin", stdin="another long password\n")
     assert code == 2 and "already exists" in err
     assert cli("--config", str(config), "users", "disable", "rina", "--db", case_db_url)[0] == 0
-    assert store.authenticate("rina", "kata sandi rahasia") is None
-    assert [e.action for e in store.audit.entries()] == ["user_disabled", "user_added"]
+    assert role_of(store, "rina", "kata sandi rahasia") is None
+    assert [e.action for e in store.audit.entries()] == [
+        "sign_in_refused", "user_disabled", "sign_in", "user_added"]
 
 
 def test_keys_cli_rotates_the_key_file(tmp_path: Path) -> None:
@@ -117,6 +121,7 @@ def test_keys_cli_rotates_the_key_file(tmp_path: Path) -> None:
     assert report["reencrypted_values"] == 3 and report["kept_keys"] == [old_id]
     assert list(load_key_file(key_file).keys) == [old_id, report["active_key"]]
     # Old keys leave the file in a separate step (tests/test_keys.py has its refusals).
+    past_the_reload_window(key_file)
     code, err = cli("--config", str(config), "keys", "retire", "--db", url)
     assert code == 0, err
     ring = load_key_file(key_file)

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from sqlalchemy import create_engine, text
 
+from tests.authenticator import role_of
 from tests.images import encode
 from verifier.cases import migrate
 from verifier.cases.crypto import EvidenceKeyError, KeyRing, generate_ring
@@ -140,15 +141,15 @@ def test_retention_purges_old_evidence_only(case_db_url: str) -> None:
 def test_accounts_and_password_hashes(case_db_url: str) -> None:
     store = CaseStore(case_db_url, KEYS)
     store.add_user("rina", "correct horse battery", "reviewer")
-    assert store.authenticate("rina", "correct horse battery") == "reviewer"
-    assert store.authenticate("rina", "correct horse batterY") is None
-    assert store.authenticate("nobody", "correct horse battery") is None
+    assert role_of(store, "rina", "correct horse battery") == "reviewer"
+    assert role_of(store, "rina", "correct horse batterY") is None
+    assert role_of(store, "nobody", "correct horse battery") is None
     with pytest.raises(ValueError, match="already exists"):
         store.add_user("rina", "another long password", "auditor")
     with pytest.raises(ValueError, match="at least 12"):
         store.add_user("budi", "short", "reviewer")
     store.set_user_disabled("rina", True)
-    assert store.authenticate("rina", "correct horse battery") is None
+    assert role_of(store, "rina", "correct horse battery") is None
     with store.engine.connect() as conn:
         stored = conn.execute(text("SELECT password_hash FROM users")).scalar_one()
     assert stored.startswith("scrypt$") and "correct horse" not in stored

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
+from tests.authenticator import Authenticator
 from verifier.cases.crypto import (EvidenceKeyError, KeyRing, generate_ring, load_key_file,
                                    write_key_file)
 from verifier.cases.key_usage import key_ids_in_use
@@ -69,12 +71,23 @@ def keys_cli(*args: str) -> int:
     return verifier_main(["keys", *args])
 
 
-def test_rotation_while_a_server_writes_loses_nothing(tmp_path: Path, capsys) -> None:
+def past_the_reload_window(key_file: Path) -> None:
+    """Date the key file's last change back an hour, as if [cases].key_retire_wait_seconds
+    had passed since the rotation."""
+    then = time.time() - 3600
+    os.utime(key_file, (then, then))
+
+
+def test_a_process_on_fixed_keys_blocks_retiring_until_reencrypted(tmp_path: Path,
+                                                                    capsys) -> None:
+    """A process whose ring does not follow the key file (keys read once, as inline
+    [cases].keys are) keeps sealing with the old key; retiring it is refused until every such
+    value is re-encrypted (tests/test_keys_rotation.py has the processes that follow it)."""
     db, key_file = tmp_path / "c.sqlite3", tmp_path / "evidence.key"
     url = f"sqlite:///{db}"
     write_key_file(key_file, generate_ring())
     old_id = load_key_file(key_file).active_id
-    running = CaseStore(url, load_key_file(key_file))  # a verifier started before rotation
+    running = CaseStore(url, load_key_file(key_file))  # keys read once, before rotation
     before = add_case(running, "before")
 
     assert keys_cli("rotate", "--db", str(db), "--key-file", str(key_file)) == 0
@@ -84,12 +97,13 @@ def test_rotation_while_a_server_writes_loses_nothing(tmp_path: Path, capsys) ->
 
     during = add_case(running, "during")  # still sealing with the old key
     assert key_ids_in_use(running.engine)[old_id] == 3
+    past_the_reload_window(key_file)
     capsys.readouterr()
     assert keys_cli("retire", "--db", str(db), "--key-file", str(key_file)) == 2
     assert f"{old_id} (3 values)" in capsys.readouterr().err
     assert set(load_key_file(key_file).keys) == {old_id, ring.active_id}  # nothing retired
 
-    # The server restarts on the new file; what it sealed meanwhile is re-encrypted.
+    # What it sealed meanwhile is re-encrypted (the process restarted on the new keys).
     config = tmp_path / "verifier.toml"
     config.write_text(f'[cases]\nkey_file = "{key_file}"\n')
     assert verifier_main(["--config", str(config), "keys", "reencrypt", "--db", str(db)]) == 0
@@ -105,8 +119,38 @@ def test_retire_refuses_unknown_and_active_keys(tmp_path: Path, capsys) -> None:
     write_key_file(key_file, generate_ring())
     active = load_key_file(key_file).active_id
     add_case(CaseStore(f"sqlite:///{db}", load_key_file(key_file)), "s1")
+    past_the_reload_window(key_file)
     assert keys_cli("retire", "nope", "--db", str(db), "--key-file", str(key_file)) == 2
     assert "has no key nope" in capsys.readouterr().err
     assert keys_cli("retire", active, "--db", str(db), "--key-file", str(key_file)) == 2
     assert "still sealing evidence" in capsys.readouterr().err
     assert load_key_file(key_file).active_id == active
+
+
+def test_totp_secrets_move_to_the_new_key_and_still_sign_in(tmp_path: Path) -> None:
+    """A sealed TOTP secret is evidence-key data like any other: re-encrypted, it no longer
+    holds the old key, retiring it succeeds and the account still signs in with its app."""
+    db, key_file = tmp_path / "c.sqlite3", tmp_path / "evidence.key"
+    url = f"sqlite:///{db}"
+    write_key_file(key_file, generate_ring())
+    old_id = load_key_file(key_file).active_id
+    store = CaseStore(url, load_key_file(key_file))
+    store.add_user("siti", "a long enough password", "reviewer")
+    app = Authenticator(store, "siti")
+    store.close()
+    assert keys_cli("rotate", "--db", str(db), "--key-file", str(key_file)) == 0
+    config = tmp_path / "verifier.toml"
+    config.write_text(f'[cases]\nkey_file = "{key_file}"\n')
+    assert verifier_main(["--config", str(config), "keys", "reencrypt", "--db", str(db)]) == 0
+    store = CaseStore(url, load_key_file(key_file))
+    assert old_id not in key_ids_in_use(store.engine)
+    store.close()
+    past_the_reload_window(key_file)
+    assert keys_cli("retire", "--db", str(db), "--key-file", str(key_file)) == 0
+    store = CaseStore(url, load_key_file(key_file))
+    signed_in = store.sign_ins.sign_in("siti", "a long enough password", app.code(),
+                                       ("reviewer",), "127.0.0.1", require_totp=True)
+    assert signed_in.username == "siti"
+    with pytest.raises(Exception, match="TOTP|code"):  # the twin: a wrong code still fails
+        store.sign_ins.sign_in("siti", "a long enough password", "000000", ("reviewer",),
+                               "127.0.0.1", require_totp=True)

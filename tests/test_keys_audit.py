@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from verifier.cases.audit import GENESIS, Checkpoint, chain_keys, entry_hash
 from verifier.cases.crypto import KeyRing, generate_ring, load_key_file, write_key_file
 from verifier.cases.store import CaseStore
 from verifier.cli import main as verifier_main
+
+from tests.test_keys import past_the_reload_window
 
 
 def filled(url: str, n: int = 6, ring: KeyRing | None = None) -> CaseStore:
@@ -111,6 +115,7 @@ def test_rotation_carries_the_chain_and_retire_waits_for_its_entries(tmp_path: P
                           "--checkpoint", str(tmp_path / "cp.json")]) == 0
     # A process still on the old key file keeps MACing with the old key.
     running.audit.append("rina", "view_evidence", "case-1", {"sequence": 1})
+    past_the_reload_window(key_file)
     capsys.readouterr()
     assert verifier_main([*cli, "keys", "retire", "--db", str(db)]) == 2
     assert "(1 values)" in capsys.readouterr().err
@@ -146,3 +151,104 @@ def test_a_decision_and_its_audit_entry_commit_together(tmp_path: Path,
     store.record_review(case.case_id, "rina", "APPROVE", "documents agree")  # twin
     assert store.summary(case.case_id).review_decision == "APPROVE"
     assert [e.action for e in store.audit.entries()] == ["decision"]
+
+
+def test_a_log_from_before_the_keyed_chain_is_accepted_once_and_reported_so(
+        tmp_path: Path, capsys) -> None:
+    db = tmp_path / "c.sqlite3"
+    store = filled(f"sqlite:///{db}", 6)
+    rewrite(store, 1, lambda f, prev: entry_hash(*f, prev))  # as the plain chain wrote it
+    store.audit.append("rina", "view_evidence", "case-1", {"sequence": 1})  # upgraded server
+    check = store.audit.verify()
+    assert (check.ok, check.first_broken_seq) == (False, 1)
+    assert "entries 1-6 have plain SHA-256 links" in check.problem
+    assert "--accept-unauthenticated-through 6" in check.problem
+    with pytest.raises(ValueError, match="are 1-6, not 1-5"):
+        store.audit.rechain(5)  # the operator must name exactly what they accept
+
+    entry = store.audit.rechain(6)
+    assert (entry.seq, entry.detail["unauthenticated_through"]) == (8, 6)
+    check = store.audit.verify()
+    assert check.ok and check.unauthenticated_through == 6
+    with pytest.raises(ValueError, match="no plain SHA-256 entries"):
+        store.audit.rechain(6)
+    # From now on the accepted entries are MACed: altering one is detected like any other.
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET actor = 'budi' WHERE seq = 2"))
+    assert store.audit.verify().first_broken_seq == 2
+
+
+def test_plain_entries_after_keyed_ones_are_not_a_legacy_prefix(case_db_url: str) -> None:
+    store = filled(case_db_url, 4)
+    with store.engine.begin() as conn:  # someone appends a plain-linked entry at the end
+        head = conn.execute(text("SELECT entry_hash FROM audit_log WHERE seq = 4")).scalar_one()
+        fields = (5, "2026-01-01T00:00:00+00:00", "budi", "decision", "case-1",
+                  '{"decision":"APPROVE"}')
+        conn.execute(text("INSERT INTO audit_log VALUES (:s, :a, :o, :c, :i, :d, :p, :h)"),
+                     dict(zip("saocid", fields), p=head, h=entry_hash(*fields, head)))
+    check = store.audit.verify()
+    assert (check.ok, check.first_broken_seq) == (False, 5)
+    assert "MAC under any evidence key" in check.problem
+    with pytest.raises(ValueError, match="broken at entry 5"):
+        store.audit.rechain(4)
+
+
+def test_audit_rechain_cli(tmp_path: Path, capsys) -> None:
+    db, key_file = tmp_path / "c.sqlite3", tmp_path / "evidence.key"
+    write_key_file(key_file, generate_ring())
+    config = tmp_path / "verifier.toml"
+    config.write_text(f'[cases]\nkey_file = "{key_file}"\n')
+    store = filled(f"sqlite:///{db}", 3, ring=load_key_file(key_file))
+    rewrite(store, 1, lambda f, prev: entry_hash(*f, prev))
+    cli = ["--config", str(config), "audit"]
+    assert verifier_main([*cli, "verify", "--db", str(db)]) == 1
+    assert "--accept-unauthenticated-through 3" in capsys.readouterr().err
+    assert verifier_main([*cli, "rechain", "--db", str(db),
+                          "--accept-unauthenticated-through", "2"]) == 2
+    assert "are 1-3, not 1-2" in capsys.readouterr().err
+    assert verifier_main([*cli, "rechain", "--db", str(db),
+                          "--accept-unauthenticated-through", "3"]) == 0
+    assert verifier_main([*cli, "verify", "--db", str(db)]) == 0
+    assert "entries 1-3 predate the keyed chain: they were accepted unauthenticated" \
+        in capsys.readouterr().err
+
+
+def test_a_log_rewritten_plain_from_its_first_entry_fails_and_a_checkpoint_says_why(
+        case_db_url: str) -> None:
+    store = filled(case_db_url)
+    point = store.audit.checkpoint()
+    rewrite(store, 1, lambda f, prev: entry_hash(*f, prev))  # looks like a pre-HMAC log
+    check = store.audit.verify()
+    assert not check.ok and "or was rewritten from its first entry" in check.problem
+    check = store.audit.verify(point)
+    assert not check.ok and "differ from those the checkpoint" in check.problem
+
+
+def test_rekeying_while_entries_are_appended_keeps_every_link(case_db_url: str) -> None:
+    store = filled(case_db_url, 3)
+    appended: list[int] = []
+    errors: list[BaseException] = []
+    stop = threading.Event()
+
+    def append() -> None:  # the review page, recording views during a rotation
+        try:
+            while not stop.is_set():
+                appended.append(store.audit.append("rina", "view_evidence", "case-1").seq)
+        except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            errors.append(exc)
+
+    writer = threading.Thread(target=append)
+    writer.start()
+    try:
+        for _ in range(6):
+            while len(appended) < 3:
+                time.sleep(0.01)
+            appended.clear()
+            store.keys = generate_ring(store.keys)  # as `keys rotate` does in its process
+            assert store.audit.rekey() > 0
+    finally:
+        stop.set()
+        writer.join()
+    assert errors == []
+    check = store.audit.verify()
+    assert check.ok, check.problem

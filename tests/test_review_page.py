@@ -1,9 +1,12 @@
 """The review page in real headless Chromium (Debian's /usr/bin/chromium through Playwright),
 on SQLite and PostgreSQL: log in, filter the queue, open a flagged case, see the evidence
-side by side with the mismatch highlighted, record a decision; every step audited."""
+side by side with the mismatch highlighted, record a decision; every step audited. Served by
+waitress, as `verifier review` serves it; sign-in with a TOTP second factor."""
 
 from __future__ import annotations
 
+import contextlib
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.authenticator import Authenticator
 from tests.images import encode
 from verifier.cases.crypto import generate_ring
 from verifier.cases.store import CaseStore
@@ -73,20 +77,27 @@ class Site:
     url: str
     store: CaseStore
     case_id: str
+    authenticator: Authenticator
 
 
 @pytest.fixture
 def site(case_db_url: str) -> Iterator[Site]:
-    from werkzeug.serving import make_server
+    from waitress import create_server
 
     store = CaseStore(case_db_url, KEYS)
     store.add_user("rina", PASSWORD, "reviewer")
+    authenticator = Authenticator(store, "rina")
     case_id = flagged_case(store, "s-1")
-    server = make_server("127.0.0.1", 0, create_app(store, load_config()), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server = create_server(create_app(store, load_config()), host="127.0.0.1", port=0)
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):  # close() below pulls the socket from its select()
+            server.run()
+
+    thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    yield Site(f"http://127.0.0.1:{server.server_port}", store, case_id)
-    server.shutdown()
+    yield Site(f"http://127.0.0.1:{server.effective_port}", store, case_id, authenticator)
+    server.close()
     store.close()
 
 
@@ -108,6 +119,12 @@ def test_officer_reviews_a_flagged_case_in_chromium(site: Site) -> None:
         page.fill("input[name=username]", "rina")
         page.fill("input[name=password]", PASSWORD)
         page.click("button[type=submit]")
+        expect(page.locator(".notice")).to_contain_text("Enter the authenticator code")
+        page.fill("input[name=username]", "rina")
+        page.fill("input[name=password]", PASSWORD)
+        page.fill("input[name=totp]", site.authenticator.code())
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{site.url}/")
 
         # The queue, filtered by rule and by station.
         row = page.locator("table.queue tbody tr")
@@ -153,7 +170,9 @@ def test_officer_reviews_a_flagged_case_in_chromium(site: Site) -> None:
     [review] = site.store.reviews(site.case_id)
     assert (review.reviewer, review.decision) == ("rina", "REJECT")
     actions = [(e.action, e.detail.get("sequence")) for e in reversed(site.store.audit.entries())]
-    assert actions[:2] == [("user_added", None), ("login_failed", None)]
+    assert actions[:5] == [("user_added", None), ("totp_enrolled", None),
+                           ("sign_in_refused", None), ("sign_in_refused", None),
+                           ("sign_in", None)]
     assert ("view_case", None) in actions and ("decision", None) in actions
     assert {s for a, s in actions if a == "view_evidence"} == {2, 3}
     assert site.store.audit.verify().ok
@@ -168,10 +187,14 @@ def client_site(tmp_path: Path) -> Iterator[tuple[CaseStore, str]]:
     store.close()
 
 
-def _login(client, username: str) -> str:  # noqa: ANN001 - Flask's test client
-    client.post("/login", data={"username": username, "password": PASSWORD})
-    with client.session_transaction() as s:
-        return str(s["csrf"])
+def login(client, username: str, totp: str = "") -> str:  # noqa: ANN001 - Flask's client
+    """Sign in; returns the CSRF token the signed-in pages carry."""
+    response = client.post("/login", data={"username": username, "password": PASSWORD,
+                                           "totp": totp})
+    assert response.status_code == 302, response.data
+    found = re.search(r'name="csrf" value="([0-9a-f]+)"', client.get("/").text)
+    assert found is not None
+    return found.group(1)
 
 
 def test_pages_refuse_strangers_forged_forms_and_auditors(
@@ -179,7 +202,7 @@ def test_pages_refuse_strangers_forged_forms_and_auditors(
     store, case_id = client_site
     client = create_app(store, load_config()).test_client()
     assert client.get(f"/case/{case_id}/image/3").status_code == 302  # to the login page
-    csrf = _login(client, "audra")
+    csrf = login(client, "audra", Authenticator(store, "audra").code())
     page = client.get(f"/case/{case_id}")
     assert page.status_code == 200 and b"Auditor accounts can only look" in page.data
     assert "default-src 'none'" in page.headers["Content-Security-Policy"]
@@ -187,7 +210,7 @@ def test_pages_refuse_strangers_forged_forms_and_auditors(
     form = {"decision": "APPROVE", "reason": "ok", "csrf": csrf}
     assert client.post(f"/case/{case_id}/decision", data=form).status_code == 403
     client = create_app(store, load_config()).test_client()
-    _login(client, "rina")
+    login(client, "rina", Authenticator(store, "rina").code())
     assert client.post(f"/case/{case_id}/decision", data=dict(form, csrf="forged")
                        ).status_code == 400
     assert client.get("/case/no-such-case").status_code == 404

@@ -27,6 +27,12 @@ class ImagingConfig:
     # 40 megapixels: an A4 page at 600 dpi is 35 MP; anything larger is a mistake or a bomb.
     max_pixels: int = 40_000_000
     max_side_px: int = 12_000
+    # A large image in very few bytes is blank or crafted, and decoding it costs seconds and
+    # up to a GiB (a 629-byte JPEG claiming 6000x6000): above `dense_check_min_pixels`,
+    # refused beyond this many pixels a byte. Camera photos and scans carry 10-1,400 (a flat
+    # colour's WebP 20,000+).
+    max_pixels_per_byte: int = 2_000
+    dense_check_min_pixels: int = 4_000_000
     allowed_formats: tuple[str, ...] = ("JPEG", "PNG", "TIFF", "BMP", "WEBP")
 
 
@@ -55,6 +61,36 @@ class ServerConfig:
     tls_key_file: str = ""
     client_ca_file: str = ""
     crl_file: str = ""
+    # Why: officers sign in at the station (CaptureService.SignIn). With TLS a SessionStart must
+    # carry an officer token of the calling station; the case's officer is the token's. Off
+    # only for tests of other things; plain text (loopback) takes the message's officer_id.
+    require_officer_sign_in: bool = True
+    # Why: an officer token opens sessions this long after sign-in (a resumed session's spooled
+    # Start must arrive within it), and no longer.
+    officer_token_minutes: int = 60
+    # Limits (verifier.server.limits). Open CaptureService Session streams, server-wide: 8
+    # counters with a reconnect each fit many times over; one more gets RESOURCE_EXHAUSTED.
+    max_session_streams: int = 64
+    # HTTP/2 streams one connection may have open (a station uses one; more wait client-side).
+    max_concurrent_streams: int = 16
+    # Session opens per client (certificate's station, else peer address): a token bucket
+    # refilled at this rate, holding `session_open_burst`. A station opens one per visit and
+    # one per reconnect (backing off 0.25-5 s); more is a loop or a flood.
+    session_opens_per_minute: float = 120.0
+    session_open_burst: int = 30
+    # A Session stream with no message for this long, and nothing being worked on, is closed
+    # (UNAVAILABLE; the station reconnects and resends). Stations are silent at most while a
+    # scanner retries one finger (~35 s with SBI defaults); a close after more than their
+    # 120 s give-up deadline without an ack would end their session, hence 300.
+    session_idle_timeout_s: float = 300.0
+    # Keepalive: ping a quiet connection after keepalive_time_s, drop it without an answer
+    # within keepalive_timeout_s (a cut cable frees its streams in ~80 s, not TCP's ~15 min).
+    keepalive_time_s: float = 60.0
+    keepalive_timeout_s: float = 20.0
+    # Clients pinging more often than this are sent away (GOAWAY too_many_pings).
+    min_client_ping_interval_s: float = 30.0
+    # A connection with no call for this long is closed; clients reconnect transparently.
+    max_connection_idle_s: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -283,6 +319,13 @@ class FingerprintConfig:
     # A probe of one finger carries far less evidence and gets a longer list.
     gallery_shortlist_cases: int = 10
     gallery_shortlist_cases_single_finger: int = 200
+    # Why: fingerprint provenance (verifier.fingerprint.provenance). The SBI device keys whose
+    # signed capture records attribute a print: one base64 Ed25519 key a line, the file the
+    # station's `sbi://...?trust=` takes; re-read when it changes. Empty: no device is trusted.
+    device_trust_file: str = ""
+    # Why: a print no trusted device signed sends the case to review. False only for offices
+    # without SBI devices: unattributed prints then pass unflagged (a forged record still fails).
+    require_device_attestation: bool = True
 
 
 @dataclass(frozen=True)
@@ -297,12 +340,25 @@ class CasesConfig:
     # The same keys inline, "key_id:base64", the last one active (for secrets injected by
     # configuration management; rotate by adding a key and running `verifier keys reencrypt`).
     keys: tuple[str, ...] = ()
+    # `verifier keys retire` waits this long after the key file last changed: running
+    # processes reload it within a second, and a write they began before may still commit.
+    key_retire_wait_seconds: float = 60.0
     # Evidence images and biometric templates older than this are purged by
     # `verifier retention purge`; the case record and decisions stay. Office policy decides.
     retention_days: int = 365
     review_listen: str = "127.0.0.1:8080"
     # A review-page login lasts this long without activity.
     review_session_minutes: int = 30
+    # ...and this long at most, however active (a working day), then it signs in again.
+    review_session_max_hours: int = 10
+    # Reviewers and auditors need a TOTP second factor (`verifier users totp NAME`): evidence
+    # is special personal data (UU PDP); a stolen password alone must not open it.
+    review_require_totp: bool = True
+    # Sign-ins (review page and officers) that did not succeed within the window, per account
+    # and per client address, before further attempts are refused unchecked: slows guessing.
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_client: int = 20
+    sign_in_window_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -317,6 +373,24 @@ class DocumentsConfig:
 
 
 @dataclass(frozen=True)
+class PrecheckConfig:
+    """Who may call PrecheckService, and its share of the verifier (so that a flood of uploads
+    cannot starve the counters)."""
+
+    # API keys for callers without a client certificate: "name role sha256hex" lines written
+    # by `verifier precheck-keys add`; sent as `x-api-key` metadata. Empty: certificates only.
+    api_keys_file: str = ""
+    # Photo analyses in flight at once, out of [server] analysis_threads; the rest stay free
+    # for the counters.
+    max_concurrent: int = 1
+    # Calls waiting for that share; one more gets RESOURCE_EXHAUSTED at once.
+    max_waiting: int = 4
+    # Photos per caller (certificate or key name, else peer address): a token bucket.
+    photos_per_minute: float = 60.0
+    photo_burst: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     session: SessionLimitsConfig = field(default_factory=SessionLimitsConfig)
@@ -328,6 +402,7 @@ class Config:
     fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
     cases: CasesConfig = field(default_factory=CasesConfig)
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
+    precheck: PrecheckConfig = field(default_factory=PrecheckConfig)  # PrecheckService access
     models_registry: Path = REPO_ROOT / "models" / "registry.toml"
 
 

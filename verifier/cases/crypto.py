@@ -8,17 +8,25 @@ ciphertext copied onto another case does not decrypt.
 Keys come from a key file (one `key_id base64` line per key, the last line active) or from
 the configuration (`"key_id:base64"` strings, the last active). A key file that its group or
 others may read or write is refused: whoever can read it can read every case.
+
+A running process holds its key file as a `KeyFileRing`, which follows the file: after
+`verifier keys rotate` every verifier and review page seals with the new key within
+`RECHECK_SECONDS`, without a restart, so the old key can be retired once that window has
+passed and nothing is sealed with it any more.
 """
 
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import re
 import secrets
 import stat
+import threading
+import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -27,10 +35,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from verifier.errors import VerifierError
 
+log = logging.getLogger(__name__)
+
 MAGIC = b"LVE1"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _KEY_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+# How often a running process looks (one stat) whether its key file changed.
+RECHECK_SECONDS = 1.0
 
 
 class EvidenceKeyError(VerifierError):
@@ -41,7 +53,7 @@ class EvidenceKeyError(VerifierError):
 
 @dataclass(frozen=True)
 class KeyRing:
-    keys: dict[str, bytes]  # key id -> 32-byte key
+    keys: dict[str, bytes] = field(repr=False)  # key id -> 32-byte key (never logged)
     active_id: str
 
     def __post_init__(self) -> None:
@@ -53,6 +65,10 @@ class KeyRing:
             if len(key) != KEY_BYTES:
                 raise EvidenceKeyError(f"key {key_id!r} has {len(key)} bytes, "
                                        f"AES-256 needs {KEY_BYTES}")
+
+    def current(self) -> KeyRing:
+        """The keys as of now, fixed (a `KeyFileRing` changes when its file does)."""
+        return self
 
     def seal(self, plaintext: bytes, context: str) -> bytes:
         key_id = self.active_id.encode()
@@ -168,3 +184,74 @@ def generate_ring(existing: KeyRing | None = None) -> KeyRing:
     keys = dict(existing.keys) if existing else {}
     keys[key_id] = secrets.token_bytes(KEY_BYTES)
     return KeyRing(keys=keys, active_id=key_id)
+
+
+class KeyFileRing(KeyRing):
+    """A key file's ring that follows the file while the process runs.
+
+    Before the ring is used it stats the file (at most every `recheck_s` seconds) and reloads
+    it when the inode, size, modification time or mode changed, so new values are sealed with the
+    key `verifier keys rotate` made active. A value sealed with a key id the ring lacks
+    (re-sealed by a rotation in another process) reloads it at once. A file that cannot be
+    read or is refused (permissions, syntax) keeps the keys loaded and logs the error: a
+    botched edit must not stop the service or make it seal with nothing.
+    """
+
+    def __init__(self, path: Path, recheck_s: float = RECHECK_SECONDS) -> None:
+        # Not the dataclass's __init__: `keys` and `active_id` are the current ring's.
+        self._path = path
+        self._recheck_s = recheck_s
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self._ring = load_key_file(path)
+        self._next_check = time.monotonic() + recheck_s
+
+    @property  # type: ignore[override]
+    def keys(self) -> dict[str, bytes]:
+        return self.current().keys
+
+    @property  # type: ignore[override]
+    def active_id(self) -> str:
+        return self.current().active_id
+
+    def _stat(self) -> tuple[int, int, int, int] | None:
+        try:
+            st = self._path.stat()
+        except OSError:
+            return None
+        return st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode
+
+    def current(self) -> KeyRing:
+        """The ring as the key file holds it now (checked at most every `recheck_s`)."""
+        if time.monotonic() >= self._next_check:
+            self.reload(force=False)
+        return self._ring
+
+    def reload(self, force: bool = True) -> KeyRing:
+        """Read the file again when it changed (always with `force`); returns the ring."""
+        with self._lock:
+            self._next_check = time.monotonic() + self._recheck_s
+            stamp = self._stat()
+            if stamp is None or (stamp == self._stamp and not force):
+                return self._ring
+            try:
+                ring = load_key_file(self._path)
+            except EvidenceKeyError as exc:
+                self._stamp = stamp  # logged once per change; fixing the mode is a change too
+                log.error("key file changed but was not reloaded (keeping key %s): %s",
+                          self._ring.active_id, exc)
+                return self._ring
+            if ring.active_id != self._ring.active_id:
+                log.warning("key file %s reloaded: new values are sealed with key %s",
+                            self._path, ring.active_id)
+            self._ring, self._stamp = ring, stamp
+            return ring
+
+    def seal(self, plaintext: bytes, context: str) -> bytes:
+        return self.current().seal(plaintext, context)
+
+    def open(self, blob: bytes, context: str) -> bytes:
+        ring = self.current()
+        if sealed_key_id(blob) not in ring.keys:
+            ring = self.reload()
+        return ring.open(blob, context)

@@ -83,6 +83,38 @@ class UserRow(Base):
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_secret: Mapped[str | None] = mapped_column(Text)  # sealed; None: not enrolled
+    # The last TOTP time step signed in with: each code works once (verifier.cases.sign_in).
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+
+
+class SignInAttemptRow(Base):
+    """A sign-in that has not (yet) succeeded: recorded before the password is checked and
+    removed on success, so counting rows per account and per client throttles guessing across
+    threads and processes (verifier.cases.sign_in)."""
+
+    __tablename__ = "sign_in_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), index=True)
+    client: Mapped[str] = mapped_column(String(128), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SignedInSessionRow(Base):
+    """A server-side sign-in session (review page or officer token): deleting the row or
+    disabling the account ends it at once. Only the token's SHA-256 is stored."""
+
+    __tablename__ = "signed_in_sessions"
+
+    token_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "review" or "officer"
+    client: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    idle_seconds: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class AuditRow(Base):

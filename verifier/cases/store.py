@@ -28,19 +28,22 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from verifier.cases import migrate
-from verifier.cases.accounts import ROLES, check_password, hash_password
+from verifier.cases.accounts import ROLES, hash_password
 from verifier.cases.audit import AuditLog
-from verifier.cases.crypto import (EvidenceKeyError, KeyRing, generate_ring, load_key_file,
+from verifier.cases.crypto import (EvidenceKeyError, KeyFileRing, KeyRing, generate_ring,
                                    ring_from_config, sealed_key_id, sealed_text_key_id,
                                    write_key_file)
 from verifier.cases.schema import CaseRow, MessageRow, ReviewRow, UserRow
+from verifier.cases.sign_in import SignIns
 from verifier.config import Config
 from verifier.consistency.verdict import Verdict
-from verifier.errors import ResendConflict, SessionStateError, StoreUnavailable
+from verifier.errors import (PermissionDenied, ResendConflict, SessionStateError,
+                             StoreUnavailable)
 
 log = logging.getLogger(__name__)
 
 REVIEW_DECISIONS = ("APPROVE", "REJECT", "REQUEST_DOCUMENTS")
+FINAL_DECISIONS = ("APPROVE", "REJECT")  # a reviewer gives one of these once per case
 
 
 def _now() -> datetime:
@@ -129,6 +132,11 @@ def _unavailable(exc: SQLAlchemyError) -> StoreUnavailable:
                             metadata={"error": type(exc).__name__})
 
 
+def flag_column(verdict: Verdict) -> str:
+    """`cases.flag_rules`: " rule.a rule.b " (the spaces let the queue match a whole id)."""
+    return " " + " ".join(sorted({f.rule_id for f in verdict.flags})) + " "
+
+
 def default_key_file(url: str) -> Path | None:
     """For a SQLite file, the key lives next to it as <file>.key; None for anything else."""
     parsed = make_url(url)
@@ -153,11 +161,12 @@ def keys_for(url: str, key_file: str = "", inline: tuple[str, ...] = ()) -> KeyR
     """The configured keys; without any, a new SQLite store creates its own key file (readable
     by its owner only) and an in-memory one an ephemeral key. A server database must be given
     its keys: a key next to a shared database protects nothing. A SQLite store that already
-    holds cases never gets a new key in place of a missing file: its evidence would be lost."""
+    holds cases never gets a new key in place of a missing file: its evidence would be lost.
+    Keys from a file follow it (`KeyFileRing`): a rotation reaches running processes."""
     if inline:
         return ring_from_config(inline)
     if key_file:
-        return load_key_file(Path(key_file))
+        return KeyFileRing(Path(key_file))
     if make_url(url).get_backend_name() == "sqlite":
         path = default_key_file(url)
         if path is None:
@@ -172,7 +181,7 @@ def keys_for(url: str, key_file: str = "", inline: tuple[str, ...] = ()) -> KeyR
             log.warning("no evidence key configured: created %s (keep it apart from backups "
                         "of the database, or configure [cases].key_file)", path)
             write_key_file(path, generate_ring())
-        return load_key_file(path)
+        return KeyFileRing(path)
     raise EvidenceKeyError("this case store needs an evidence key: set [cases].key_file "
                            "(see `verifier keys init`) or [cases].keys")
 
@@ -199,6 +208,7 @@ class CaseStore:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._check_keys()
         self.audit = AuditLog(self._sessions, lambda: self.keys)
+        self.sign_ins = SignIns(self._sessions, lambda: self.keys, self.audit)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -406,7 +416,7 @@ class CaseStore:
                 case.decision = verdict.decision.value
                 case.verdict_json = self._seal_json(verdict.to_dict(),
                                                     self._ctx("cases.verdict", case_id))
-                case.flag_rules = " " + " ".join(sorted({f.rule_id for f in verdict.flags})) + " "
+                case.flag_rules = flag_column(verdict)
                 db.add(MessageRow(case_id=case_id, sequence=sequence, kind="finish",
                                   received_at=_now(), payload_bytes=0))
         except IntegrityError:
@@ -420,7 +430,11 @@ class CaseStore:
     def verdict(self, case_id: str) -> Verdict | None:
         with self._sessions() as db:
             text = db.scalar(select(CaseRow.verdict_json).where(CaseRow.id == case_id))
-        data = self._open_json(text, self._ctx("cases.verdict", case_id))
+        return self.open_verdict(case_id, text)
+
+    def open_verdict(self, case_id: str, sealed: str | None) -> Verdict | None:
+        """A case's `verdict_json` as stored, opened; EvidenceKeyError when not authentic."""
+        data = self._open_json(sealed, self._ctx("cases.verdict", case_id))
         return Verdict.from_dict(data) if data else None
 
     def finished_case_ids(self, exclude: str | None = None) -> list[str]:
@@ -498,6 +512,14 @@ class CaseStore:
                 raise SessionStateError(f"case {case_id} does not exist")
             if case.finished_at is None:
                 raise SessionStateError("the case has no verdict yet; it cannot be decided")
+            # Four eyes, inside the decision's transaction (a racing second post retries on
+            # the audit head and sees the first): not the case's officer, and no second final
+            # decision by the same reviewer (after asking for documents they may decide).
+            if case.officer_id == reviewer or db.scalar(select(ReviewRow.id).where(
+                    ReviewRow.case_id == case_id, ReviewRow.reviewer == reviewer,
+                    ReviewRow.decision.in_(FINAL_DECISIONS)).limit(1)):
+                raise PermissionDenied(f"four eyes: {reviewer} operated or already decided "
+                                       f"case {case_id}")
             case.review_decision = decision
             review = ReviewRow(case_id=case_id, reviewer=reviewer, decision=decision, reason="",
                                decided_at=now)
@@ -547,14 +569,6 @@ class CaseStore:
             return [{"username": u.username, "role": u.role, "disabled": u.disabled,
                      "created_at": _utc(u.created_at).isoformat()}
                     for u in db.scalars(select(UserRow).order_by(UserRow.username))]
-
-    def authenticate(self, username: str, password: str) -> str | None:
-        """The user's role when the password is right and the account enabled, else None."""
-        with self._sessions() as db:
-            user = db.get(UserRow, username)
-        if user is None or user.disabled or not check_password(password, user.password_hash):
-            return None
-        return user.role
 
     # -- retention and keys ---------------------------------------------------------------
 
@@ -628,6 +642,7 @@ class CaseStore:
                         ctx = self._ctx("reviews.reason", case_id, r.id)
                         r.reason = new_keys.seal_text(new_keys.open_text(r.reason, ctx), ctx)
                         changed += 1
+        changed += self.sign_ins.reencrypt(new_keys)  # officers' and reviewers' TOTP secrets
         audit_entries = self.audit.rekey()  # the chain's MACs move to the new key too
         self.audit.append(actor, "keys_reencrypted", "", {"active_key": active,
                                                           "values": changed,

@@ -1,5 +1,6 @@
-"""`verifier audit`: check the audit log's MAC chain (against a checkpoint kept elsewhere),
-export such a checkpoint, or list the entries."""
+"""`verifier audit`: check the audit log's MAC chain (against a checkpoint kept elsewhere) and
+every case's decision columns against what was authenticated, export such a checkpoint,
+accept once a log begun before the chain was keyed, or list the entries."""
 
 from __future__ import annotations
 
@@ -26,19 +27,42 @@ def _read_checkpoint(path: Path) -> Checkpoint:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from verifier.cases.decision_check import check_decisions
     from verifier.cases.store import open_store
 
     checkpoint = _read_checkpoint(args.checkpoint) if args.checkpoint else None
     store = open_store(config_from(args))
     check = store.audit.verify(checkpoint)
-    write_json(args.json, check.to_dict())
+    decisions = check_decisions(store)
+    write_json(args.json, {**check.to_dict(), "ok": check.ok and decisions.ok,
+                           "chain_ok": check.ok, "cases_checked": decisions.cases,
+                           "tampered_cases": [t.to_dict() for t in decisions.tampered]})
     if check.ok:
         print(f"audit log intact: {check.entries} entries, head {check.head_hash}",
               file=sys.stderr)
-        return 0
-    where = "" if check.first_broken_seq is None else f" at entry {check.first_broken_seq}"
-    print(f"audit log BROKEN{where}: {check.problem}", file=sys.stderr)
-    return 1
+        if check.unauthenticated_through:
+            print(f"  entries 1-{check.unauthenticated_through} predate the keyed chain: "
+                  "they were accepted unauthenticated (`audit rechain`), not verified",
+                  file=sys.stderr)
+    else:
+        where = "" if check.first_broken_seq is None else f" at entry {check.first_broken_seq}"
+        print(f"audit log BROKEN{where}: {check.problem}", file=sys.stderr)
+    for t in decisions.tampered:
+        print(f"case {t.case_id} TAMPERED: {t.problem}", file=sys.stderr)
+    if decisions.ok:
+        print(f"{decisions.cases} cases: decision, flags and reviews agree with the sealed "
+              "verdicts and the audit log", file=sys.stderr)
+    return 0 if check.ok and decisions.ok else 1
+
+
+def _rechain(args: argparse.Namespace) -> int:
+    from verifier.cases.store import open_store
+
+    entry = open_store(config_from(args)).audit.rechain(args.accept_unauthenticated_through)
+    print(f"audit log MACed under the active key; entries 1-{args.accept_unauthenticated_through}"
+          f" recorded as unauthenticated before {entry.at} (entry {entry.seq})", file=sys.stderr)
+    write_json(args.json, entry.to_dict())
+    return 0
 
 
 def _checkpoint(args: argparse.Namespace) -> int:
@@ -65,16 +89,19 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("audit", help="check, checkpoint or list the MAC-chained audit log",
+    p = sub.add_parser("audit",
+                       help="check, checkpoint, rechain or list the MAC-chained audit log",
                        description="The audit log records every decision and every view of "
                        "evidence, each entry chained to the one before by an HMAC-SHA256 "
                        "keyed from the evidence key.")
     actions = p.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = actions.add_parser(
         "verify", help="check the whole chain; exit 1 naming the first broken entry",
-        description="Recompute every entry's MAC and link. Exit status 0 when intact, 1 "
-        "when an entry was altered, inserted or removed (the first one is named), or when "
-        "the log no longer holds what a --checkpoint counted.")
+        description="Recompute every entry's MAC and link, and check every case's decision, "
+        "flags and review decision against its sealed verdict and the log. Exit status 0 "
+        "when intact, 1 when an entry was altered, inserted or removed (the first one is "
+        "named), when the log no longer holds what a --checkpoint counted, or when a case's "
+        "decision columns were changed (each such case is named).")
     verify.add_argument("--checkpoint", type=Path, metavar="FILE",
                         help="a checkpoint from `audit checkpoint`: detects truncation and "
                         "rewriting behind it")
@@ -88,7 +115,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                               description="List audit entries, newest first.")
     show.add_argument("--case", metavar="CASE_ID", help="only entries about this case")
     show.add_argument("--limit", type=int, default=50, help="at most this many entries (50)")
-    for action, func in ((verify, _verify), (checkpoint, _checkpoint), (show, _show)):
+    rechain = actions.add_parser(
+        "rechain", help="accept, once, entries written before the chain was keyed",
+        description="A log begun before the audit chain was keyed holds plain SHA-256 "
+        "links, which anyone with write access can recompute (`audit verify` names them). "
+        "This MACs the whole log under the active evidence key and appends an entry "
+        "recording that entries 1-N were not authenticated before now; `audit verify` "
+        "reports them so from then on. N must be exactly the plain entries' count.")
+    rechain.add_argument("--accept-unauthenticated-through", type=int, required=True,
+                         metavar="N", help="the last plain entry, as `audit verify` names it")
+    for action, func in ((verify, _verify), (checkpoint, _checkpoint), (show, _show),
+                         (rechain, _rechain)):
         action.add_argument("--db", metavar="URL|PATH",
                             help="case store: SQLAlchemy URL or SQLite file path "
                             "(default from config)")

@@ -2,14 +2,18 @@
 re-encrypted, the old keys kept), retire old keys once nothing is sealed with them, or
 re-encrypt under the newest configured key.
 
-Rotation never deletes a key: a verifier still running on the old file keeps sealing with the
-old key until it is restarted, so retiring is a separate step that counts every sealed value
-first and refuses a key that still seals any."""
+Rotation never deletes a key: running verifiers and review pages follow the key file
+(verifier.cases.crypto.KeyFileRing) and seal with the new key within a second, but until then,
+and while a write they began before commits, they still seal with the old one. Retiring is
+therefore a separate step, refused until the key file has been unchanged for
+[cases].key_retire_wait_seconds, and then refused for any key that still seals a value or MACs
+an audit entry (every value is counted)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -75,13 +79,27 @@ def _rotate(args: argparse.Namespace) -> int:
     store = CaseStore(config.store.url, ring)
     changed = store.reencrypt(ring) + _reencrypt_gallery(store)
     kept = sorted(old.keys)
+    wait = config.cases.key_retire_wait_seconds
     print(f"new active key {ring.active_id}; {changed} values re-encrypted; old key(s) "
-          f"{', '.join(kept)} kept. Restart every verifier and review page so that they seal "
-          "with the new key, run `verifier keys reencrypt` for anything they sealed "
-          "meanwhile, then `verifier keys retire`.", file=sys.stderr)
+          f"{', '.join(kept)} kept. Running verifiers and review pages switch to the new key "
+          f"within seconds; after {wait:.0f} s run `verifier keys reencrypt` for anything they "
+          "sealed meanwhile, then `verifier keys retire`.", file=sys.stderr)
     write_json(args.json, {"key_file": str(path), "active_key": ring.active_id,
                            "reencrypted_values": changed, "kept_keys": kept})
     return 0
+
+
+def _refuse_within_reload_window(path: Path, wait_s: float) -> None:
+    """A process that has not yet seen the key file's last change (or is committing a write
+    begun before it) may still seal with a key that the count below finds unused."""
+    from verifier.cases.crypto import EvidenceKeyError
+
+    age = time.time() - path.stat().st_mtime
+    if age < wait_s:
+        raise EvidenceKeyError(
+            f"{path} changed {max(age, 0):.0f} s ago: running verifiers and review pages may "
+            f"still be sealing with an older key. Retry in {wait_s - age:.0f} s (after "
+            "`verifier keys reencrypt`); [cases].key_retire_wait_seconds sets the wait.")
 
 
 def _retire(args: argparse.Namespace) -> int:
@@ -96,14 +114,15 @@ def _retire(args: argparse.Namespace) -> int:
     unknown = [k for k in retiring if k not in ring.keys]
     if unknown:
         raise ValueError(f"{path} has no key {', '.join(unknown)}")
+    _refuse_within_reload_window(path, config.cases.key_retire_wait_seconds)
     store = CaseStore(config.store.url, ring)
     # Sealed values, and audit entries MACed with a key derived from it.
     in_use = key_ids_in_use(store.engine) + store.audit.mac_key_ids()
     busy = [f"{k} ({in_use[k]} values)" for k in retiring if in_use[k]]
     if busy:
         raise EvidenceKeyError(
-            f"refusing to retire key(s) still sealing evidence: {', '.join(busy)}. Restart "
-            "every process that uses the key file, run `verifier keys reencrypt`, then retry.")
+            f"refusing to retire key(s) still sealing evidence: {', '.join(busy)}. Run "
+            "`verifier keys reencrypt`, then retry.")
     write_key_file(path, ring.without(retiring))
     print(f"retired {len(retiring)} key(s) from {path}; active key {ring.active_id}",
           file=sys.stderr)
@@ -134,14 +153,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     rotate = actions.add_parser(
         "rotate", help="add a new active key and re-encrypt everything with it",
         description="Add a new active key to the key file and re-encrypt every stored value "
-        "with it. The old keys stay in the file (running processes may still seal with "
-        "them): retire them with `verifier keys retire` after restarting those processes.")
+        "with it. The old keys stay in the file; running processes switch to the new key "
+        "within seconds. Retire the old keys with `verifier keys retire` later.")
     rotate.set_defaults(func=_rotate)
     retire = actions.add_parser(
         "retire", help="remove old keys that no stored value is sealed with any more",
         description="Count every sealed value in the database by key and remove the given "
         "old keys (default: all but the active one) from the key file; refused while any "
-        "value is still sealed with one of them.")
+        "value is still sealed with one of them, and for [cases].key_retire_wait_seconds "
+        "after the key file last changed.")
     retire.add_argument("key_id", nargs="*", metavar="KEY_ID", help="keys to retire")
     retire.set_defaults(func=_retire)
     for action in (rotate, retire):
