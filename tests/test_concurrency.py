@@ -155,7 +155,9 @@ def test_analysis_queue_is_bounded(tmp_path: Path) -> None:
         running = asyncio.ensure_future(runtime.run(release.wait, 10))
         queued = asyncio.ensure_future(runtime.run(lambda: "queued"))
         await asyncio.sleep(0.05)
-        with pytest.raises(LimitExceeded) as refused:
+        # The refusal names the settings to raise.
+        with pytest.raises(LimitExceeded, match=r"analysis_threads 1 \+ max_queued_tasks 1"
+                           ) as refused:
             await runtime.run(lambda: "refused")
         assert refused.value.reason == "WORK_QUEUE_FULL"
         assert grpc_code(refused.value) == grpc.StatusCode.RESOURCE_EXHAUSTED

@@ -14,7 +14,8 @@ import grpc
 import numpy as np
 import pytest
 
-from tests.harness import ROOT, InProcessVerifier
+from tests.harness import ROOT
+from tests.precheck_credentials import keyed_verifier
 from verifier.api.v1 import precheck_pb2, precheck_pb2_grpc
 from verifier.cases.store import CaseStore
 from verifier.config import Config, load_config
@@ -99,26 +100,31 @@ def test_a_tilted_head_breaks_the_steady_streak(sessions: CounterSessions) -> No
 
 
 def test_precheck_service_uses_the_profile_and_reports_bad_photos_in_the_stream(
-        verifier: InProcessVerifier) -> None:
+        tmp_path: Path) -> None:
     photo = encode_jpeg(pv.astronaut_base().rgb)
     frame = encode_jpeg(framed_face())
-    with grpc.insecure_channel(verifier.address) as ch:
+    with keyed_verifier(tmp_path) as (verifier, credentials), \
+            grpc.insecure_channel(verifier.address) as ch:
         stub = precheck_pb2_grpc.PrecheckServiceStub(ch)
-        upload = stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="a", image=photo))
+        upload = stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="a", image=photo),
+                                 metadata=credentials)
         assert upload.compliant and upload.photo_id == "a"
         assert upload.requirements[0].requirement == "image_format"
         # A camera frame is not a finished photo, but it is a good counter frame.
-        as_upload = stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="f", image=frame))
+        as_upload = stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="f", image=frame),
+                                    metadata=credentials)
         as_frame = stub.CheckPhoto(precheck_pb2.PhotoRequest(
-            photo_id="f", image=frame, profile=precheck_pb2.PROFILE_COUNTER))
+            photo_id="f", image=frame, profile=precheck_pb2.PROFILE_COUNTER),
+            metadata=credentials)
         assert not as_upload.compliant and as_frame.compliant
         with pytest.raises(grpc.RpcError) as info:
-            stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="x", image=photo, profile=7))
+            stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="x", image=photo, profile=7),
+                            metadata=credentials)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         reports = list(stub.CheckPhotos(iter([
             precheck_pb2.PhotoRequest(photo_id="1", image=photo),
             precheck_pb2.PhotoRequest(photo_id="2", image=photo[:500]),
-            precheck_pb2.PhotoRequest(photo_id="3", image=photo)])))
+            precheck_pb2.PhotoRequest(photo_id="3", image=photo)]), metadata=credentials))
     assert [r.photo_id for r in reports] == ["1", "2", "3"]
     assert reports[0].compliant and reports[2].compliant
     assert reports[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import grpc
 import numpy as np
@@ -14,6 +14,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from tests.complete_case import Session as Messages
 from tests.harness import InProcessVerifier, health_status
 from tests.images import encode, png_header_only
+from tests.precheck_credentials import Credentials, keyed_verifier
 from verifier.api.v1 import (capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc,
                              types_pb2)
 from verifier.imaging import decode_image
@@ -209,39 +210,52 @@ def test_unexpected_errors_become_internal_without_details(
     assert "secret detail" in caplog.text  # the server log keeps the whole story
 
 
-def test_precheck_single_and_stream(verifier: InProcessVerifier) -> None:
+@pytest.fixture
+def precheck_verifier(tmp_path) -> Iterator[tuple[InProcessVerifier, Credentials]]:
+    with keyed_verifier(tmp_path) as pair:
+        yield pair
+
+
+def test_precheck_single_and_stream(precheck_verifier: tuple[InProcessVerifier, Credentials]
+                                    ) -> None:
+    verifier, credentials = precheck_verifier
     with grpc.insecure_channel(verifier.address) as ch:
         stub = precheck_pb2_grpc.PrecheckServiceStub(ch)
         # GOOD is a camera frame: compliant for the counter profile (the verifier crops it).
         counter = precheck_pb2.PROFILE_COUNTER
         ok = stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="a", image=GOOD,
-                                                       profile=counter), timeout=30)
+                                                       profile=counter),
+                            metadata=credentials, timeout=30)
         assert ok.compliant and ok.photo_id == "a"
         assert [r.requirement for r in ok.requirements] == list(
             verifier.config.photo.counter.requirements)
         with pytest.raises(grpc.RpcError) as info:
-            stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="b", image=b"junk"), timeout=30)
+            stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="b", image=b"junk"),
+                            metadata=credentials, timeout=30)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "format not recognised" in info.value.details()
         with pytest.raises(grpc.RpcError) as info:
             stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="c", image=GOOD, profile=7),
-                            timeout=30)
+                            metadata=credentials, timeout=30)
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert "profile has unknown value 7" in info.value.details()
         reports = list(stub.CheckPhotos(iter([
             precheck_pb2.PhotoRequest(photo_id="1", image=GOOD, profile=counter),
             precheck_pb2.PhotoRequest(photo_id="2", image=b""),
             precheck_pb2.PhotoRequest(photo_id="3", image=SMALL, profile=counter)]),
-            timeout=30))
+            metadata=credentials, timeout=30))
     assert [r.photo_id for r in reports] == ["1", "2", "3"]
     assert reports[0].compliant and not reports[2].compliant
     assert reports[1].error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
     assert error_reason(reports[1].error) == "IMAGE_EMPTY"
 
 
-def test_deadline_is_honoured(verifier: InProcessVerifier) -> None:
+def test_deadline_is_honoured(precheck_verifier: tuple[InProcessVerifier, Credentials]
+                              ) -> None:
+    verifier, credentials = precheck_verifier
     with grpc.insecure_channel(verifier.address) as ch:
         stub = precheck_pb2_grpc.PrecheckServiceStub(ch)
         with pytest.raises(grpc.RpcError) as info:
-            stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="a", image=GOOD), timeout=0.0001)
+            stub.CheckPhoto(precheck_pb2.PhotoRequest(photo_id="a", image=GOOD),
+                            metadata=credentials, timeout=0.0001)
     assert info.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED

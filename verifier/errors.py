@@ -14,10 +14,13 @@ INTERNAL with a generic message and a full server-side log.
     │   └── ResendConflict           a resent sequence number with a different content
     ├── StoreUnavailable             UNAVAILABLE: the case store could not commit; the stream
     │                                ends so that nothing after the failed message is committed
-    ├── LimitExceeded                RESOURCE_EXHAUSTED: a per-session count or the work
-    │                                queue is full
+    ├── LimitExceeded                RESOURCE_EXHAUSTED: a per-session count, the work
+    │                                queue, open streams or a client's rate is over its limit
     ├── NotReady                     UNAVAILABLE: models not loaded yet, or shutting down
+    ├── StreamIdle                   UNAVAILABLE: a stream sent nothing for too long and was
+    │                                closed (the station reconnects and resends)
     ├── Unauthenticated              UNAUTHENTICATED: no usable client certificate (revoked)
+    │                                or API key
     ├── PermissionDenied             PERMISSION_DENIED: the certificate's station may not do
     │                                this (another station's id or session)
     ├── ModelIntegrityError          start-up only: a model file missing or altered
@@ -86,6 +89,10 @@ class LimitExceeded(VerifierError):
 
 class NotReady(VerifierError):
     reason = "NOT_READY"
+
+
+class StreamIdle(VerifierError):
+    reason = "STREAM_IDLE"
 
 
 class Unauthenticated(VerifierError):

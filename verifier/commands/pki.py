@@ -26,14 +26,22 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _issue(args: argparse.Namespace) -> int:
-    from verifier.pki.authority import CA_CERT, issue_station
+    from verifier.pki.authority import CA_CERT, issue_precheck_client, issue_station
 
-    issued = issue_station(args.dir, args.station_id)
-    print(f"station {issued.subject}: certificate {issued.cert_file} (serial "
+    if args.station_id is not None:
+        issued = issue_station(args.dir, args.station_id)
+        use = (f"On the station: capture-station run --tls-ca {args.dir / CA_CERT} "
+               f"--tls-cert {issued.cert_file} --tls-key {issued.key_file} ...")
+        kind, key = "station", "station_id"
+    else:
+        issued = issue_precheck_client(args.dir, args.precheck_client)
+        use = (f"The client calls PrecheckService only, with CA {args.dir / CA_CERT}, this "
+               "certificate and key")
+        kind, key = "precheck client", "precheck_client"
+    print(f"{kind} {issued.subject}: certificate {issued.cert_file} (serial "
           f"{issued.serial:x}, valid until {issued.not_after:%Y-%m-%d}), key {issued.key_file}"
-          f"\nOn the station: capture-station run --tls-ca {args.dir / CA_CERT} "
-          f"--tls-cert {issued.cert_file} --tls-key {issued.key_file} ...", file=sys.stderr)
-    write_json(args.json, {"station_id": issued.subject, "serial": f"{issued.serial:x}",
+          f"\n{use}", file=sys.stderr)
+    write_json(args.json, {key: issued.subject, "serial": f"{issued.serial:x}",
                            "cert_file": str(issued.cert_file),
                            "key_file": str(issued.key_file),
                            "not_after": issued.not_after.isoformat()})
@@ -44,11 +52,12 @@ def _revoke(args: argparse.Namespace) -> int:
     from verifier.pki.authority import revoke
 
     serial = int(args.serial, 16) if args.serial else None
-    done = revoke(args.dir, station_id=args.station_id, serial=serial)
+    done = revoke(args.dir, station_id=args.station_id,
+                  precheck_client=args.precheck_client, serial=serial)
     print(f"revoked serial {done.serial:x}; {done.crl_file} now lists {done.revoked_count} "
           "certificate(s). Verifiers re-read it when it changes: copy it to each one's "
           "[server] crl_file.", file=sys.stderr)
-    write_json(args.json, {"serial": f"{done.serial:x}", "station_id": done.station_id,
+    write_json(args.json, {"serial": f"{done.serial:x}", "client": done.client,
                            "crl_file": str(done.crl_file), "revoked_count": done.revoked_count})
     return 0
 
@@ -62,10 +71,12 @@ def _hex_serial(value: str) -> str:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("pki", help="certificates for mutual TLS with capture stations",
+    p = sub.add_parser("pki", help="certificates for mutual TLS with stations and precheck "
+                       "clients",
                        description="A small certificate authority (P-256) in a directory: "
                        "the verifier's server certificate, one client certificate per "
-                       "capture station (its id in the subject) and a revocation list.")
+                       "capture station (its id in the subject) or precheck client, and a "
+                       "revocation list.")
     actions = p.add_subparsers(dest="pki_command", required=True, metavar="ACTION")
     init = actions.add_parser("init", help="create the CA and the server certificate",
                               description="Create DIR with a new CA, a server certificate "
@@ -74,15 +85,24 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="a DNS name or IP address stations use to reach the verifier "
                       "(repeat for several; the first is the subject)")
     init.set_defaults(func=_init)
-    issue = actions.add_parser("issue", help="issue a capture station's certificate",
-                               description="Issue a client certificate naming the station.")
-    issue.add_argument("--station-id", required=True, metavar="ID",
-                       help="the station's id (1-64 of A-Z a-z 0-9 _ . -)")
+    issue = actions.add_parser("issue", help="issue a station's or precheck client's "
+                               "certificate",
+                               description="Issue a client certificate naming a capture "
+                               "station (CaptureService and PrecheckService) or a precheck "
+                               "client (PrecheckService only).")
+    whom = issue.add_mutually_exclusive_group(required=True)
+    whom.add_argument("--station-id", metavar="ID",
+                      help="the station's id (1-64 of A-Z a-z 0-9 _ . -)")
+    whom.add_argument("--precheck-client", metavar="NAME",
+                      help="a PrecheckService client, e.g. the upload portal (1-64 of "
+                      "A-Z a-z 0-9 _ . -)")
     issue.set_defaults(func=_issue)
-    revoke = actions.add_parser("revoke", help="revoke a station's certificate",
+    revoke = actions.add_parser("revoke", help="revoke a client certificate",
                                 description="Add a certificate to the revocation list.")
     which = revoke.add_mutually_exclusive_group(required=True)
     which.add_argument("--station-id", metavar="ID", help="the station's current certificate")
+    which.add_argument("--precheck-client", metavar="NAME",
+                       help="the precheck client's current certificate")
     which.add_argument("--serial", type=_hex_serial, metavar="HEX",
                        help="any certificate of this CA, by serial number")
     revoke.set_defaults(func=_revoke)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from verifier.commands import precheck_keys
 from verifier.commands.common import add_json_option, config_from
 from verifier.jsonout import write_json
 
@@ -81,3 +82,4 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="also write an HTML report with each photo annotated (self-contained)")
     add_json_option(c)
     c.set_defaults(func=run)
+    precheck_keys.register(sub)  # the service's API keys, next to the command in the help

@@ -3,6 +3,7 @@
     DIR/ca.pem, ca.key                 the CA (P-256); ca.key signs everything below
     DIR/server.pem, server.key         the verifier's certificate for the names given at init
     DIR/stations/ID.pem, ID.key        one client certificate per capture station
+    DIR/precheck/NAME.pem, NAME.key    one per PrecheckService client (an upload portal)
     DIR/crl.pem                        the revocation list, signed by the CA
 
 Private keys are written readable by their owner only. ca.key is needed only to issue and
@@ -23,12 +24,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from verifier.pki.names import check_station_id, station_uri
+from verifier.pki.names import check_client_name, check_station_id, precheck_uri, station_uri
 
 CA_CERT, CA_KEY = "ca.pem", "ca.key"
 SERVER_CERT, SERVER_KEY = "server.pem", "server.key"
 CRL = "crl.pem"
 STATIONS = "stations"
+PRECHECK_CLIENTS = "precheck"
 CA_VALIDITY = dt.timedelta(days=3650)
 LEAF_VALIDITY = dt.timedelta(days=825)  # the longest TLS clients commonly accept
 # Servers do not refuse a list past its next-update time (that would lock every station out
@@ -38,7 +40,7 @@ CRL_VALIDITY = dt.timedelta(days=365)
 
 @dataclass(frozen=True)
 class IssuedCertificate:
-    subject: str  # a station id, or the server's first host name
+    subject: str  # a station id, a precheck client's name, or the server's first host name
     serial: int
     cert_file: Path
     key_file: Path
@@ -48,7 +50,7 @@ class IssuedCertificate:
 @dataclass(frozen=True)
 class Revocation:
     serial: int
-    station_id: str | None
+    client: str | None  # the station id or precheck client name given, if any
     crl_file: Path
     revoked_count: int  # entries in the list after this revocation
 
@@ -176,40 +178,56 @@ def _revoked_entries(directory: Path) -> list[x509.RevokedCertificate]:
     return list(x509.load_pem_x509_crl(path.read_bytes()))
 
 
-def issue_station(directory: Path, station_id: str) -> IssuedCertificate:
-    """A client certificate for one station. A station that already has a certificate gets a
-    new one only after the old one is revoked, so two valid keys never name one station."""
-    check_station_id(station_id)
+def _issue_client(directory: Path, folder: str, name: str, uri: str,
+                  revoke_hint: str) -> IssuedCertificate:
+    """A client certificate carrying `uri`. A client that already has a certificate gets a
+    new one only after the old one is revoked, so two valid keys never name one client."""
     ca_cert, ca_key = _load_ca(directory)
-    cert_file = directory / STATIONS / f"{station_id}.pem"
-    key_file = directory / STATIONS / f"{station_id}.key"
+    cert_file = directory / folder / f"{name}.pem"
+    key_file = directory / folder / f"{name}.key"
     if cert_file.exists():
         old = x509.load_pem_x509_certificate(cert_file.read_bytes())
         revoked = {e.serial_number for e in _revoked_entries(directory)}
         if old.serial_number not in revoked:
-            raise ValueError(f"station {station_id} already has certificate serial "
-                             f"{old.serial_number:x}; revoke it first "
-                             f"(`verifier pki revoke {directory} --station-id {station_id}`)")
-    cert, key = _leaf(ca_cert, ca_key, station_id,
-                      [x509.UniformResourceIdentifier(station_uri(station_id))],
+            raise ValueError(f"{name} already has certificate serial {old.serial_number:x}; "
+                             f"revoke it first (`verifier pki revoke {directory} "
+                             f"{revoke_hint} {name}`)")
+    cert, key = _leaf(ca_cert, ca_key, name, [x509.UniformResourceIdentifier(uri)],
                       ExtendedKeyUsageOID.CLIENT_AUTH)
-    (directory / STATIONS).mkdir(exist_ok=True)
+    (directory / folder).mkdir(exist_ok=True)
     _write_private(key_file, _key_pem(key))
     _write_public(cert_file, cert.public_bytes(serialization.Encoding.PEM))
-    return IssuedCertificate(station_id, cert.serial_number, cert_file, key_file,
+    return IssuedCertificate(name, cert.serial_number, cert_file, key_file,
                              cert.not_valid_after_utc)
 
 
+def issue_station(directory: Path, station_id: str) -> IssuedCertificate:
+    """A capture station's certificate: it may open CaptureService sessions as that station
+    (and call PrecheckService: an officer pre-checks a photo at the counter)."""
+    return _issue_client(directory, STATIONS, station_id, station_uri(station_id),
+                         "--station-id")
+
+
+def issue_precheck_client(directory: Path, name: str) -> IssuedCertificate:
+    """A PrecheckService client's certificate; it can open no capture session."""
+    return _issue_client(directory, PRECHECK_CLIENTS, name, precheck_uri(name),
+                         "--precheck-client")
+
+
 def revoke(directory: Path, *, station_id: str | None = None,
-           serial: int | None = None) -> Revocation:
-    """Add a station's current certificate (or any serial) to the revocation list."""
-    if (station_id is None) == (serial is None):
-        raise ValueError("give either --station-id or --serial")
+           precheck_client: str | None = None, serial: int | None = None) -> Revocation:
+    """Add a station's or precheck client's current certificate (or any serial) to the
+    revocation list."""
+    if sum(x is not None for x in (station_id, precheck_client, serial)) != 1:
+        raise ValueError("give one of --station-id, --precheck-client or --serial")
     ca_cert, ca_key = _load_ca(directory)
-    if station_id is not None:
-        cert_file = directory / STATIONS / f"{check_station_id(station_id)}.pem"
+    client = station_id if station_id is not None else precheck_client
+    if client is not None:
+        folder, name = ((STATIONS, check_station_id(client)) if station_id is not None
+                        else (PRECHECK_CLIENTS, check_client_name(client)))
+        cert_file = directory / folder / f"{name}.pem"
         if not cert_file.exists():
-            raise ValueError(f"no certificate for station {station_id} in {directory}")
+            raise ValueError(f"no certificate for {name} in {directory / folder}")
         serial = x509.load_pem_x509_certificate(cert_file.read_bytes()).serial_number
     assert serial is not None
     entries = _revoked_entries(directory)
@@ -217,4 +235,4 @@ def revoke(directory: Path, *, station_id: str | None = None,
         entries.append(x509.RevokedCertificateBuilder().serial_number(serial)
                        .revocation_date(_now()).build())
     _write_crl(directory, ca_cert, ca_key, entries)
-    return Revocation(serial, station_id, directory / CRL, len(entries))
+    return Revocation(serial, client, directory / CRL, len(entries))

@@ -1,4 +1,4 @@
-"""How a station's identity is written into its certificate, shared by issuer and server."""
+"""How a client's identity is written into its certificate, shared by issuer and server."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 # this URI SAN, which only a station certificate has, so a server or other certificate from
 # the same CA is never taken for a station.
 STATION_URI_PREFIX = "urn:lebong-verifier:station:"
+# A PrecheckService client (an upload portal, a photo booth): may call PrecheckService only.
+PRECHECK_URI_PREFIX = "urn:lebong-verifier:precheck:"
 # The case store keeps station ids in 64 characters.
 _STATION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -20,3 +22,14 @@ def check_station_id(station_id: str) -> str:
 
 def station_uri(station_id: str) -> str:
     return STATION_URI_PREFIX + check_station_id(station_id)
+
+
+def check_client_name(name: str) -> str:
+    """A precheck client's name: the same characters as a station id (it names files)."""
+    if not _STATION_ID.match(name):
+        raise ValueError(f"client name {name!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+    return name
+
+
+def precheck_uri(name: str) -> str:
+    return PRECHECK_URI_PREFIX + check_client_name(name)

@@ -7,6 +7,10 @@ With `[server] tls_cert_file`, `tls_key_file` and `client_ca_file` the port spea
 TLS only: a client without a certificate from the client CA fails the handshake, a revoked
 one is refused by `ClientCertificateCheck`. Without them the server listens in plain text,
 which `listen_credentials` allows on loopback only unless told `insecure`.
+
+Limits (`verifier.server.limits`, defaults in `ServerConfig` and `PrecheckConfig`) bound open
+capture streams, each client's rate of session opens and photo pre-checks, idle streams and
+connections, and PrecheckService's share of the analysis threads.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from verifier.models import load_models
 from verifier.pki.revocation import RevocationList
 from verifier.server.capture_servicer import CaptureServicer
 from verifier.server.client_auth import ClientCertificateCheck
+from verifier.server.limits import SessionStreamLimits, transport_options
 from verifier.server.precheck_servicer import PrecheckServicer
 from verifier.server.runtime import Runtime
 
@@ -86,15 +91,18 @@ def listen_credentials(config: Config, listen: str, insecure: bool = False
 
 
 def _interceptors(config: Config) -> list[grpc.aio.ServerInterceptor]:
+    """Revoked certificates first (they are refused before counting against any limit)."""
     s = config.server
+    limits = SessionStreamLimits(s)
     if not s.crl_file:
-        return []
+        return [limits]
     if not s.client_ca_file:
         raise ValueError("[server] crl_file is set but client_ca_file (mutual TLS) is not")
     try:
-        return [ClientCertificateCheck(RevocationList(Path(s.crl_file), Path(s.client_ca_file)))]
+        revocations = RevocationList(Path(s.crl_file), Path(s.client_ca_file))
     except OSError as exc:
         raise ValueError(f"[server] crl_file {s.crl_file}: {exc.strerror or exc}") from None
+    return [ClientCertificateCheck(revocations), limits]
 
 
 class VerifierServer:
@@ -105,6 +113,7 @@ class VerifierServer:
         self.server = grpc.aio.server(interceptors=_interceptors(config), options=[
             ("grpc.max_receive_message_length", limit),
             ("grpc.max_send_message_length", limit),
+            *transport_options(config.server),
         ])
         self.health = health.aio.HealthServicer()
         capture_pb2_grpc.add_CaptureServiceServicer_to_server(CaptureServicer(self.runtime), self.server)

@@ -1,9 +1,10 @@
-"""Who is calling: the client certificate behind a mutually authenticated call.
+"""Who is calling: the client certificate behind a mutually authenticated call, or an API key.
 
 The TLS handshake already refuses clients without a certificate from the client CA. gRPC
 Python has no hook for revocation lists, so `ClientCertificateCheck` refuses revoked serials
 before any handler runs; `peer_station_id` gives servicers the station id the certificate
-names, which is the only station id a session may use.
+names, which is the only station id a session may use; `precheck_caller` says whether a
+PrecheckService call comes from a station, a precheck client or the holder of an API key.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import grpc
 from cryptography import x509
 
 from verifier.errors import PermissionDenied, Unauthenticated
-from verifier.pki.names import STATION_URI_PREFIX
+from verifier.pki.names import PRECHECK_URI_PREFIX, STATION_URI_PREFIX
 from verifier.pki.revocation import RevocationList
+from verifier.server.api_keys import ApiKeys
 from verifier.server.status import abort
 
 log = logging.getLogger(__name__)
+
+API_KEY_METADATA = "x-api-key"
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,12 @@ class PeerCertificate:
     serial: int
     common_name: str
     station_id: str | None  # from the station URI SAN; None on any other certificate
+    precheck_client: str | None  # from the precheck URI SAN; None on any other certificate
+
+
+def _named(uris: list[str], prefix: str) -> str | None:
+    names = [u.removeprefix(prefix) for u in uris if u.startswith(prefix)]
+    return names[0] if len(names) == 1 else None
 
 
 def peer_certificate(context: grpc.aio.ServicerContext) -> PeerCertificate | None:
@@ -44,11 +54,12 @@ def peer_certificate(context: grpc.aio.ServicerContext) -> PeerCertificate | Non
             x509.SubjectAlternativeName).value.get_values_for_type(x509.UniformResourceIdentifier)
     except x509.ExtensionNotFound:
         uris = []
-    stations = [u.removeprefix(STATION_URI_PREFIX) for u in uris
-                if u.startswith(STATION_URI_PREFIX)]
+    station, precheck = _named(uris, STATION_URI_PREFIX), _named(uris, PRECHECK_URI_PREFIX)
     return PeerCertificate(serial=cert.serial_number,
                            common_name=str(names[0].value) if names else "",
-                           station_id=stations[0] if len(stations) == 1 else None)
+                           # One role per certificate: one naming both is neither.
+                           station_id=station if precheck is None else None,
+                           precheck_client=precheck if station is None else None)
 
 
 def peer_station_id(context: grpc.aio.ServicerContext) -> str | None:
@@ -63,6 +74,61 @@ def peer_station_id(context: grpc.aio.ServicerContext) -> str | None:
         raise PermissionDenied("this certificate does not identify a capture station",
                                metadata={"certificate": peer.common_name})
     return peer.station_id
+
+
+def caller_identity(context: grpc.aio.ServicerContext) -> str:
+    """Whom per-client limits count against: the certificate's station or precheck client
+    (a station keeps its share whatever its address), else the peer's address (no port)."""
+    peer = peer_certificate(context)
+    if peer is not None:
+        if peer.station_id is not None:
+            return f"station:{peer.station_id}"
+        if peer.precheck_client is not None:
+            return f"precheck:{peer.precheck_client}"
+        return f"certificate:{peer.serial:x}"
+    return "peer:" + context.peer().rsplit(":", 1)[0]
+
+
+def precheck_caller(context: grpc.aio.ServicerContext, keys: ApiKeys | None) -> str:
+    """The identity of a PrecheckService caller allowed in: an API key's holder, or a station
+    or precheck client by its certificate. Raises Unauthenticated without credentials or with
+    an unknown key, PermissionDenied for a certificate made for something else."""
+    sent = [value for key, value in context.invocation_metadata() or ()
+            if key == API_KEY_METADATA]
+    if sent:
+        entry = keys.find(str(sent[-1])) if keys is not None else None
+        if entry is None:
+            log.warning("refused %s: unknown API key on %s", context.peer(), API_KEY_METADATA)
+            raise Unauthenticated(f"the API key in {API_KEY_METADATA} is not valid")
+        return f"key:{entry.name}"
+    peer = peer_certificate(context)
+    if peer is None:
+        raise Unauthenticated(
+            "PrecheckService needs credentials: a client certificate (`verifier pki issue "
+            f"--precheck-client NAME`) or an API key in {API_KEY_METADATA} metadata "
+            "(`verifier precheck-keys add NAME`)")
+    if peer.station_id is None and peer.precheck_client is None:
+        log.warning("refused %s: certificate %r (serial %x) is neither a station's nor a "
+                    "precheck client's", context.peer(), peer.common_name, peer.serial)
+        raise PermissionDenied("this certificate is neither a capture station's nor a "
+                               "precheck client's", metadata={"certificate": peer.common_name})
+    return caller_identity(context)
+
+
+def wrap_handler(handler: grpc.RpcMethodHandler,
+                 wrap: Callable[[Callable[..., Any]], Callable[..., Any]]
+                 ) -> grpc.RpcMethodHandler:
+    """The same handler with its behaviour replaced by `wrap(behaviour)`."""
+    kinds = (("unary_unary", grpc.unary_unary_rpc_method_handler),
+             ("unary_stream", grpc.unary_stream_rpc_method_handler),
+             ("stream_unary", grpc.stream_unary_rpc_method_handler),
+             ("stream_stream", grpc.stream_stream_rpc_method_handler))
+    for attribute, make in kinds:
+        behavior = getattr(handler, attribute)
+        if behavior is not None:
+            return make(wrap(behavior), request_deserializer=handler.request_deserializer,
+                        response_serializer=handler.response_serializer)
+    return handler
 
 
 class ClientCertificateCheck(grpc.aio.ServerInterceptor):
@@ -104,14 +170,4 @@ class ClientCertificateCheck(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        kinds = (("unary_unary", grpc.unary_unary_rpc_method_handler),
-                 ("unary_stream", grpc.unary_stream_rpc_method_handler),
-                 ("stream_unary", grpc.stream_unary_rpc_method_handler),
-                 ("stream_stream", grpc.stream_stream_rpc_method_handler))
-        for attribute, make in kinds:
-            behavior = getattr(handler, attribute)
-            if behavior is not None:
-                return make(self._guard(behavior),
-                            request_deserializer=handler.request_deserializer,
-                            response_serializer=handler.response_serializer)
-        return handler
+        return wrap_handler(handler, self._guard)

@@ -18,7 +18,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from verifier.errors import (InvalidInput, LimitExceeded, ModelIntegrityError, NotReady,
                              PermissionDenied, SessionStateError, StoreUnavailable,
-                             Unauthenticated, VerifierError)
+                             StreamIdle, Unauthenticated, VerifierError)
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ _CODES: tuple[tuple[type[VerifierError], grpc.StatusCode], ...] = (
     (SessionStateError, grpc.StatusCode.FAILED_PRECONDITION),
     (LimitExceeded, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (NotReady, grpc.StatusCode.UNAVAILABLE),
+    (StreamIdle, grpc.StatusCode.UNAVAILABLE),
     (StoreUnavailable, grpc.StatusCode.UNAVAILABLE),
     (ModelIntegrityError, grpc.StatusCode.UNAVAILABLE),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
