@@ -1,8 +1,8 @@
 """`capture-station`: run one applicant's session at the counter, or finish spooled ones.
 
 Exit codes: 0 a verdict was received (whatever the decision); 2 bad arguments or input files;
-3 the verifier could not be reached or refused the session (the spool is kept: run `resume`);
-130 interrupted.
+3 the verifier could not be reached or refused the session or the officer's sign-in (the spool
+is kept: run `resume`); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import sys
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -21,8 +22,10 @@ from typing import TextIO
 from capture_station.application import load_application
 from capture_station.camera import OpenCVCamera
 from capture_station.documents import DOCUMENT_KINDS, DocumentScan, parse_document_arg
-from capture_station.errors import CaptureStationError, SessionError
+from capture_station.errors import (CaptureStationError, OfficerCredentialsError,
+                                    OfficerSignInRefused, ScannerError, SessionError)
 from capture_station.finger_exceptions import REASONS, parse_finger_exception
+from capture_station.officer import sign_in
 from capture_station.scanners import FingerprintScanner, open_scanner
 from capture_station.scanners.sbi import SBI_PORTS
 from capture_station.session import SessionConfig, SessionEvents, SessionReport, StationSession
@@ -124,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "prints live guidance and the verdict. Every message is spooled to disk "
                     "first, so a lost connection or a crash loses nothing.",
         epilog="Exit codes: 0 verdict received (any decision); 2 bad arguments or input; "
-               "3 verifier unreachable or session refused (spool kept: run `resume`); "
+               "3 verifier unreachable, session or sign-in refused (spool kept: run `resume`); "
                "130 interrupted.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log connection details")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -166,10 +169,15 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-fps", type=_positive(float), default=_DEFAULTS.max_fps,
                      metavar="N", help="send at most N frames per second (default: %(default)s)")
     run.add_argument("--scanner", default=None, metavar="URI",
-                     help="fingerprint scanner: folder:PATH or a directory of images named "
-                          "by finger (02.png, right_index.png), or an SBI 2.0 device "
-                          "sbi://HOST[:PORT][?score=40&timeout=10&retries=2&trust=KEYFILE] "
-                          "(no port: discover on 4501-4600)")
+                     help="fingerprint scanner: an SBI 2.0 device "
+                          "sbi://HOST[:PORT]?trust=KEYFILE[&score=40&timeout=10&retries=2] "
+                          "(no port: discover on 4501-4600; KEYFILE lists the trusted device "
+                          "keys), or with --dev a folder:PATH or directory of images named by "
+                          "finger (02.png, right_index.png)")
+    run.add_argument("--dev", action="store_true",
+                     help="development station: allow the folder scanner and an SBI device "
+                          "without a trust file (the verifier flags such prints as "
+                          "unattributed)")
     run.add_argument("--finger-exception", action="append", default=[],
                      metavar="POSITION=REASON[:NOTE]",
                      help="a finger that cannot be captured; repeatable. POSITION is 1-10 or "
@@ -186,8 +194,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="this station's identifier (default: with TLS the one its "
                           "certificate names, else the host name); a TLS verifier refuses "
                           "any other than the certificate's")
-    run.add_argument("--officer-id", default=_current_user(),
-                     help="the operating officer's identifier (default: login name)")
+    run.add_argument("--officer", "--officer-id", dest="officer", default=_current_user(),
+                     metavar="NAME",
+                     help="the operating officer's user name on the verifier (default: login "
+                          "name). With TLS the officer signs in: password from "
+                          "--officer-password-file or a prompt, TOTP code from --officer-totp "
+                          "or a prompt when the account has one")
+    run.add_argument("--officer-password-file", type=Path, default=None, metavar="PATH",
+                     help="read the officer's password from the first line of PATH")
+    run.add_argument("--officer-totp", default=None, metavar="CODE",
+                     help="the officer's current TOTP code (asked for when needed)")
     run.add_argument("--frame-timeout", type=_positive(float),
                      default=_DEFAULTS.frame_timeout_s, metavar="S",
                      help="stop streaming frames after S seconds without an accepted photo "
@@ -219,6 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--tamper", choices=("none", "signature", "chain"), default="none",
                      help="misbehave for training: alter records after signing, or break "
                           "the hash chain (default: none)")
+    sim.add_argument("--dev", action="store_true",
+                     help="required: the simulator is for development and training only")
 
     resume = commands.add_parser(
         "resume", parents=[common], help="finish sessions left open in the spool",
@@ -248,14 +266,46 @@ def _write_json(text: str, args: argparse.Namespace) -> None:
 
 
 def _config(args: argparse.Namespace, verifier: str, station_id: str = "",
-            officer_id: str = "") -> SessionConfig:
+            officer_id: str = "", officer_token: str = "") -> SessionConfig:
     extra = {}
     if args.command == "run":
         extra = dict(max_fps=args.max_fps, frame_timeout_s=args.frame_timeout,
                      jpeg_quality=args.jpeg_quality)
     return SessionConfig(verifier_address=verifier, station_id=station_id,
-                         officer_id=officer_id, connect_deadline_s=args.connect_deadline,
-                         tls=args.tls, **extra)
+                         officer_id=officer_id, officer_token=officer_token,
+                         connect_deadline_s=args.connect_deadline, tls=args.tls, **extra)
+
+
+def _officer_password(args: argparse.Namespace) -> str:
+    if args.officer_password_file is not None:
+        try:
+            return args.officer_password_file.read_text(encoding="utf-8").splitlines()[0]
+        except (OSError, UnicodeDecodeError, IndexError) as exc:
+            raise OfficerCredentialsError(
+                f"cannot read the officer's password from {args.officer_password_file}: "
+                f"{getattr(exc, 'strerror', None) or 'empty or not text'}") from None
+    if not sys.stdin.isatty():
+        raise OfficerCredentialsError("no terminal to ask the officer's password: give "
+                                      "--officer-password-file")
+    return getpass.getpass(f"kata sandi / password for {args.officer}: ")
+
+
+async def _sign_in(args: argparse.Namespace, printer: ConsolePrinter) -> tuple[str, str]:
+    """(officer id, token). A TLS verifier takes the officer who signs in; a plain-text one
+    (development, loopback) the name alone."""
+    if args.tls is None:
+        return args.officer, ""
+    password = _officer_password(args)
+    try:
+        officer = await sign_in(args.verifier, args.tls, args.officer, password,
+                                args.officer_totp or "")
+    except OfficerSignInRefused as exc:
+        if exc.reason != "TOTP_REQUIRED" or args.officer_totp or not sys.stdin.isatty():
+            raise
+        code = input("kode TOTP / TOTP code: ").strip()
+        officer = await sign_in(args.verifier, args.tls, args.officer, password, code)
+    printer.say(f"petugas / officer {officer.officer_id} masuk / signed in")
+    return officer.officer_id, officer.token
 
 
 def _station_id(args: argparse.Namespace) -> str:
@@ -271,14 +321,18 @@ async def _run(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) 
     application = load_application(args.application) if args.application else None
     documents: list[DocumentScan] = [parse_document_arg(d) for d in args.document]
     exceptions = [parse_finger_exception(text) for text in args.finger_exception]
+    # Chosen here: the scanner's signed records name the session they are captured for.
+    client_session_id = str(uuid.uuid4())
     scanner: FingerprintScanner | None = open_scanner(
-        args.scanner, exceptions=[e.position for e in exceptions]) if args.scanner else None
+        args.scanner, exceptions=[e.position for e in exceptions], dev=args.dev,
+        session_id=client_session_id) if args.scanner else None
+    officer_id, officer_token = await _sign_in(args, printer)
     camera = OpenCVCamera(args.camera)
     try:
         session = StationSession(
-            _config(args, args.verifier, _station_id(args), args.officer_id), spool,
+            _config(args, args.verifier, _station_id(args), officer_id, officer_token), spool,
             application=application, camera=camera, scanner=scanner, documents=documents,
-            finger_exceptions=exceptions, events=printer)
+            finger_exceptions=exceptions, events=printer, client_session_id=client_session_id)
         printer.say(f"session {session.client_session_id} -> {args.verifier}")
         report = await session.run()
     finally:
@@ -321,6 +375,9 @@ def _print_summary(printer: ConsolePrinter, report: SessionReport) -> None:
 
 
 def _sbi_sim(args: argparse.Namespace) -> int:
+    if not args.dev:
+        raise ScannerError("the SBI simulator is for development and training: run it with "
+                           "--dev (a counter uses a real device listed in a trust file)")
     from capture_station.sbi_sim import (SbiServer, SbiSimulator, SimulatorSettings,
                                          folder_presses, synthetic_presses)
 

@@ -11,10 +11,12 @@ message and choose an exit code without a traceback; anything else reaching the 
     ├── ApplicationDataError            the application JSON is missing or invalid
     ├── DocumentError                   a `--document KIND=PATH` is invalid
     ├── MessageTooLarge                 a message exceeds the spool's size limit; never spooled
+    ├── OfficerCredentialsError         the officer's password cannot be read
     ├── SpoolError                      the spool file is unusable or a session is unknown
     └── SessionError                    the gRPC session could not be completed
         ├── VerifierUnreachable         reconnect deadline passed; spool kept for `resume`
-        └── SessionRejected             the verifier refused the stream (not worth retrying)
+        ├── SessionRejected             the verifier refused the stream (not worth retrying)
+        └── OfficerSignInRefused        the verifier refused the officer's sign-in
 """
 
 from __future__ import annotations
@@ -64,6 +66,10 @@ class MessageTooLarge(CaptureStationError):
         self.limit_bytes = limit_bytes
 
 
+class OfficerCredentialsError(CaptureStationError):
+    """No password for the officer's sign-in: the file is unreadable, or no terminal to ask."""
+
+
 class SpoolError(CaptureStationError):
     """The spool database is unusable, or a session id is not in it."""
 
@@ -79,3 +85,12 @@ class VerifierUnreachable(SessionError):
 
 class SessionRejected(SessionError):
     """The verifier ended the stream with a status that retrying will not fix."""
+
+
+class OfficerSignInRefused(SessionError):
+    """The verifier refused the officer's sign-in; `reason` is its ErrorInfo reason
+    (BAD_CREDENTIALS, THROTTLED, TOTP_REQUIRED, TOTP_WRONG, TOTP_REPLAYED, ...)."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason

@@ -36,14 +36,16 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from capture_station.errors import ScannerError
 from capture_station.scanners.folder import IMAGE_SUFFIXES, finger_position_from_name
 from capture_station.scanners.sbi import (
-    BIO_SUBTYPES,
     ERROR_BAD_REQUEST,
     ERROR_BUSY,
     ERROR_NONE,
     ERROR_TIMEOUT,
-    POSITIONS_BY_SUBTYPE,
     SBI_PORTS,
     SPEC_VERSION,
+)
+from verifier.fingerprint.sbi_record import (
+    BIO_SUBTYPES,
+    POSITIONS_BY_SUBTYPE,
     chain_hash,
     public_key_text,
     sign_jws,

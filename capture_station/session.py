@@ -46,7 +46,7 @@ from capture_station.errors import (
     VerifierUnreachable,
 )
 from capture_station.finger_exceptions import FingerException
-from capture_station.scanners.base import FingerprintScanner
+from capture_station.scanners.base import FingerprintCapture, FingerprintScanner
 from capture_station.spool import SESSION_OPEN, Spool
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.pki.client_tls import ClientTls, open_channel
@@ -75,6 +75,8 @@ class SessionConfig:
     # Mutual TLS to the verifier (`verifier pki issue`); None: plain text, loopback only.
     tls: ClientTls | None = None
     officer_id: str = ""
+    # From the officer's sign-in (capture_station.officer); a TLS verifier requires it.
+    officer_token: str = ""
     max_fps: float = 5.0
     # Unacknowledged frames allowed on the wire; more are dropped, not queued.
     max_inflight_frames: int = 2
@@ -291,7 +293,7 @@ class StationSession:
                 station_id=self.config.station_id, officer_id=self.config.officer_id,
                 start=capture_pb2.StationMessage(start=capture_pb2.SessionStart(
                     station_id=self.config.station_id, officer_id=self.config.officer_id,
-                    application=self._application)))
+                    application=self._application, officer_token=self.config.officer_token)))
         producer = asyncio.create_task(self._produce(), name="station-producer")
         connection = asyncio.create_task(self._connection_loop(), name="station-connection")
         try:
@@ -340,9 +342,7 @@ class StationSession:
                 async for capture in _iterate_in_thread(self._scanner.captures()):
                     try:
                         self._submit(capture_pb2.StationMessage(
-                            fingerprint=capture_pb2.FingerprintImage(
-                                position=capture.position, image=capture.image,
-                                ppi=capture.ppi, scanner_id=capture.scanner_id)))
+                            fingerprint=_fingerprint_message(capture)))
                         self._fingerprints_sent += 1
                     except MessageTooLarge as exc:
                         self._refused(exc)
@@ -583,6 +583,17 @@ class StationSession:
             time_to_verdict_s=None if self._finish_mono is None or self._verdict_mono is None
             else round(self._verdict_mono - self._finish_mono, 3),
         )
+
+
+def _fingerprint_message(capture: FingerprintCapture) -> capture_pb2.FingerprintImage:
+    """The capture, with its signed SBI record when a device made it."""
+    record = capture.sbi_record
+    return capture_pb2.FingerprintImage(
+        position=capture.position, image=capture.image, ppi=capture.ppi,
+        scanner_id=capture.scanner_id,
+        sbi_record=None if record is None else capture_pb2.SbiCaptureRecord(
+            jws=record.jws, hash=record.hash, previous_hash=record.previous_hash,
+            device_public_key=record.device_public_key))
 
 
 async def _drain(queue: asyncio.Queue[capture_pb2.StationMessage | None],

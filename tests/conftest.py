@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.harness import InProcessVerifier
+from tests.harness import NO_ATTESTATION, InProcessVerifier
 from verifier.config import Config, load_config
 from verifier.models import LoadedModels, load_models
 
@@ -15,8 +15,10 @@ pytest_plugins = ("tests.postgres_server",)
 
 @pytest.fixture(scope="session")
 def config() -> Config:
-    """The default configuration (what `verifier serve` runs with no --config)."""
-    return load_config()
+    """The default configuration (what `verifier serve` runs with no --config), except that
+    prints need no signing device: the generated prints tests send come from none
+    (tests/test_sbi_provenance.py checks device attestation with the default)."""
+    return load_config(**NO_ATTESTATION)
 
 
 @pytest.fixture(scope="session")

@@ -17,15 +17,17 @@ from verifier.config import Config, load_config
 from verifier.server.app import VerifierServer
 from verifier.server.probe import free_port, health_status, wait_serving
 
-__all__ = ["InProcessVerifier", "SubprocessVerifier", "free_port", "health_status",
-           "wait_serving"]
+__all__ = ["NO_ATTESTATION", "InProcessVerifier", "SubprocessVerifier", "free_port",
+           "health_status", "wait_serving"]
 
 ROOT = Path(__file__).resolve().parents[1]
+# Generated prints come from no SBI device: tests not about provenance do not require one.
+NO_ATTESTATION: dict[str, Any] = {"fingerprint": {"require_device_attestation": False}}
 
 
 class InProcessVerifier:
     def __init__(self, db_url: str, config: Config | None = None, load: bool = True) -> None:
-        self.config = config or load_config(store={"url": db_url})
+        self.config = config or load_config(store={"url": db_url}, **NO_ATTESTATION)
         self.store = CaseStore(db_url)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)

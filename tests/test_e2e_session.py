@@ -78,7 +78,7 @@ def run_station(address: str, spool_path: Path, inputs: dict[str, Path],
         SessionConfig(verifier_address=address, station_id="loket-2", officer_id="p-1",
                       max_fps=FPS, connect_deadline_s=60, backoff_max_s=1.0),
         spool, application=application(), camera=OpenCVCamera(str(inputs["video"])),
-        scanner=open_scanner(f"folder:{inputs['fingers']}"),
+        scanner=open_scanner(f"folder:{inputs['fingers']}", dev=True),
         documents=[DocumentScan(kind=types_pb2.DOCUMENT_KIND_KTP, image=ktp_jpeg(),
                                 source="generated")],
         events=events)

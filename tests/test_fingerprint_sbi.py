@@ -28,7 +28,6 @@ from capture_station.scanners.sbi import (
     SbiTimeout,
     chain_hash,
     discover,
-    public_key_from_text,
 )
 from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
@@ -57,13 +56,18 @@ def test_discovery_info_and_a_verified_capture(device: SbiServer, tmp_path: Path
     device.write_trust_file(trust)
     scanner = open_scanner(f"sbi://127.0.0.1:{device.port}?score=30&trust={trust}")
     assert isinstance(scanner, SbiScanner)
-    first, score = scanner.capture(2)
-    second, _ = scanner.capture(7)
+    first = scanner.best_capture(2)
+    second = scanner.best_capture(7)
     # The image is the synthetic person's right index, and the device scored it with NFIQ 2.
     assert first.image == encode_png(impression(32, 0)) and first.position == 2
-    assert 0 < score <= 100
-    assert scanner._previous_hash == chain_hash(chain_hash(GENESIS_HASH, first.image),
-                                                second.image)
+    assert 0 < scanner.attempts[0].quality_score <= 100
+    # Each kept record travels with its image and chains to the one kept before it.
+    assert first.sbi_record is not None and second.sbi_record is not None
+    assert first.sbi_record.previous_hash == GENESIS_HASH
+    assert first.sbi_record.hash == chain_hash(GENESIS_HASH, first.image)
+    assert second.sbi_record.previous_hash == first.sbi_record.hash
+    assert second.sbi_record.device_public_key == device.simulator.public_key
+    assert scanner._previous_hash == chain_hash(first.sbi_record.hash, second.image)
 
 
 def test_capture_retries_until_the_requested_score_and_keeps_the_best(tmp_path: Path) -> None:
@@ -75,12 +79,23 @@ def test_capture_retries_until_the_requested_score_and_keeps_the_best(tmp_path: 
         best = scanner.best_capture(1)
     assert best.image == encode_png(impression(41, 1))  # the second press scored 30
     assert scanner.attempts[0].attempts == 3 and scanner.attempts[0].quality_score == 30
+    # Every attempt chained to the last kept record; the best is what the next one follows.
+    assert best.sbi_record is not None and best.sbi_record.previous_hash == GENESIS_HASH
+    assert scanner._previous_hash == best.sbi_record.hash
 
 
 def test_a_key_other_than_the_trusted_one_is_refused(device: SbiServer, tmp_path: Path) -> None:
     other = SbiSimulator(synthetic_presses(), FAST)
-    with pytest.raises(SbiRecordRefused, match="not the trusted one"):
-        SbiScanner(port=device.port, trusted_key=public_key_from_text(other.public_key))
+    with pytest.raises(SbiRecordRefused, match="not in the trust file"):
+        SbiScanner(port=device.port, trusted_keys={other.public_key})
+    # The twin: a trust file listing both keys (and a comment) admits the device.
+    trust = tmp_path / "devices.key"
+    trust.write_text(f"# counter 1\n{other.public_key}\n\n{device.simulator.public_key}  # 2\n")
+    assert open_scanner(f"sbi://127.0.0.1:{device.port}?trust={trust}").device.port == \
+        device.port
+    trust.write_text("not a key\n")
+    with pytest.raises(ScannerError, match="line 1: not a base64 Ed25519 key"):
+        open_scanner(f"sbi://127.0.0.1:{device.port}?trust={trust}")
 
 
 @pytest.mark.parametrize(("tamper", "message"), [
@@ -128,7 +143,7 @@ def test_bad_uris_and_exceptions_are_reported_clearly() -> None:
     with pytest.raises(ScannerError, match="unknown option"):
         open_scanner("sbi://127.0.0.1:4599?colour=blue")
     with pytest.raises(ScannerError, match="unreachable"):
-        open_scanner("sbi://127.0.0.1:9")
+        open_scanner("sbi://127.0.0.1:9", dev=True)
     with pytest.raises(ScannerError, match="reason must be one of"):
         parse_finger_exception("2=lost")
 
@@ -147,7 +162,7 @@ def test_station_session_over_sbi_flags_one_finger_in_two_slots(
         bandaged = parse_finger_exception("right_thumb=bandaged:luka bakar")
         scanner = SbiScanner(port=server.port, positions=(1, 2, 3, 7),
                              exceptions=[bandaged.position], requested_score=30,
-                             trusted_key=public_key_from_text(trust.read_text()))
+                             trusted_keys={trust.read_text().strip()})
         session = StationSession(
             SessionConfig(verifier_address=verifier.address, station_id="loket-1",
                           officer_id="p-1", connect_deadline_s=60),
@@ -170,6 +185,14 @@ def test_station_session_over_sbi_flags_one_finger_in_two_slots(
 def test_sbi_sim_command_refuses_a_missing_folder(tmp_path: Path) -> None:
     from capture_station.cli import main
 
-    assert main(["sbi-sim", "--images", str(tmp_path / "missing")]) == 2
+    assert main(["sbi-sim", "--dev", "--images", str(tmp_path / "missing")]) == 2
     (tmp_path / "notes.txt").write_text("no images here")
-    assert main(["sbi-sim", "--images", str(tmp_path)]) == 2
+    assert main(["sbi-sim", "--dev", "--images", str(tmp_path)]) == 2
+
+
+def test_sbi_sim_command_needs_dev_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    """Refused before it listens (its twin with --dev is the test above, and the demo)."""
+    from capture_station.cli import main
+
+    assert main(["sbi-sim", "--synthetic"]) == 2
+    assert "development and training: run it with --dev" in capsys.readouterr().err

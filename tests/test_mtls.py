@@ -41,9 +41,11 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def tls_verifier(pki: Path, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[InProcessVerifier]:
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cases.sqlite3'}"
+    # Officer sign-in, which these sessions skip, is tests/test_officer_sign_in.py's.
     config = load_config(store={"url": url}, server={
         "tls_cert_file": str(pki / SERVER_CERT), "tls_key_file": str(pki / SERVER_KEY),
-        "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL)})
+        "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL),
+        "require_officer_sign_in": False})
     v = InProcessVerifier(url, config)
     yield v
     v.stop()

@@ -46,15 +46,27 @@ def test_folder_scanner_fails_on_open_for_a_bad_name(tmp_path):
 
 def test_open_scanner(tmp_path):
     (tmp_path / "01.png").write_bytes(b"1")
-    assert open_scanner(f"folder:{tmp_path}").positions == (1,)
-    assert open_scanner(f"folder://{tmp_path}").positions == (1,)
-    assert open_scanner(str(tmp_path)).positions == (1,)
+    assert open_scanner(f"folder:{tmp_path}", dev=True).positions == (1,)
+    assert open_scanner(f"folder://{tmp_path}", dev=True).positions == (1,)
+    assert open_scanner(str(tmp_path), dev=True).positions == (1,)
     with pytest.raises(UnknownScannerScheme, match="'usb'.*known schemes: folder:, sbi:"):
         open_scanner("usb://0")
     with pytest.raises(UnknownScannerScheme, match="known schemes"):
         open_scanner(str(tmp_path / "missing"))
     with pytest.raises(ScannerError, match="not a directory"):
-        open_scanner(f"folder:{tmp_path / 'missing'}")
+        open_scanner(f"folder:{tmp_path / 'missing'}", dev=True)
+
+
+def test_a_production_station_refuses_folders_and_untrusted_sbi(tmp_path):
+    """Without dev mode only an SBI device with a trust file is opened (its twins, with
+    --dev, are above and in tests/test_fingerprint_sbi.py)."""
+    (tmp_path / "01.png").write_bytes(b"1")
+    for uri in (f"folder:{tmp_path}", f"folder://{tmp_path}", str(tmp_path)):
+        with pytest.raises(ScannerError, match="development station"):
+            open_scanner(uri)
+    # Refused before any device is contacted: nothing listens on port 9.
+    with pytest.raises(ScannerError, match="no trust file.*--dev"):
+        open_scanner("sbi://127.0.0.1:9")
 
 
 def test_folder_scanner_paces_like_a_person_at_the_scanner(tmp_path):
@@ -62,14 +74,14 @@ def test_folder_scanner_paces_like_a_person_at_the_scanner(tmp_path):
 
     for name in ("01.png", "02.png", "03.png"):
         (tmp_path / name).write_bytes(b"x")
-    scanner = open_scanner(f"folder:{tmp_path}?interval=0.2")
+    scanner = open_scanner(f"folder:{tmp_path}?interval=0.2", dev=True)
     started = time.monotonic()
     captured = [(c.position, round(time.monotonic() - started, 1))
                 for c in scanner.captures()]
     assert [p for p, _ in captured] == [1, 2, 3]
     assert captured[0][1] < 0.15 and captured[2][1] >= 0.4  # first at once, then spaced
-    assert open_scanner(f"folder:{tmp_path}").interval_s == 0.0
+    assert open_scanner(f"folder:{tmp_path}", dev=True).interval_s == 0.0
     for bad, message in (("?interval=soon", "number of seconds"), ("?interval=-1", "0-600"),
                          ("?speed=2", "unknown option")):
         with pytest.raises(ScannerError, match=message):
-            open_scanner(f"folder:{tmp_path}{bad}")
+            open_scanner(f"folder:{tmp_path}{bad}", dev=True)

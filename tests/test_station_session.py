@@ -456,7 +456,7 @@ def test_cli_run_prints_guidance_once_and_writes_the_report(tmp_path, fingerprin
     server, port = start_sync_server(state)
     try:
         code = main(["run", "--verifier", f"127.0.0.1:{port}", "--camera", str(video),
-                     "--max-fps", "100", "--scanner", f"folder:{fingerprints}",
+                     "--max-fps", "100", "--dev", "--scanner", f"folder:{fingerprints}",
                      "--document", f"ktp={ktp}", "--application", str(app),
                      "--spool", str(tmp_path / "spool.db"), "--report",
                      str(tmp_path / "report.json"), "--json", "-", "--frame-timeout", "5"])

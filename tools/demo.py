@@ -3,7 +3,8 @@
 Generates its inputs (a short video of an applicant walking up to the camera, made from
 scikit-image's astronaut photo; an application form; a KTP, whose photo is the same
 astronaut, and a birth certificate for the same person), starts the verifier with its embedded SQLite case store and an SBI 2.0
-fingerprint-scanner simulator with synthetic fingers, runs a capture-station session against
+fingerprint-scanner simulator with synthetic fingers (its key on the verifier's device trust
+list), signs a demo officer in at the station and runs a capture-station session against
 both, prints the live guidance and the verdict, pre-checks the cropped passport photo and a
 non-compliant upload, and says how to open the case on the review page.
 """
@@ -47,6 +48,7 @@ APPLICANT = {"full_name": "SITI AMINAH", "nik": "1707014508900001",
 # shows the form's and the documents' dates side by side.
 TYPED_FORM = {**APPLICANT, "date_of_birth": "1990-05-08"}
 REVIEWER, REVIEWER_PASSWORD = "demo-reviewer", "demo-password-2026"
+OFFICER, OFFICER_PASSWORD = "demo-officer", "demo-officer-password-2026"
 
 
 def rel(path: Path) -> str:
@@ -97,13 +99,16 @@ def main() -> int:
     server_config = pki / "verifier.toml"
     server_config.write_text(
         f'[server]\ntls_cert_file = "{pki / SERVER_CERT}"\ntls_key_file = "{pki / SERVER_KEY}"\n'
-        f'client_ca_file = "{pki / CA_CERT}"\ncrl_file = "{pki / CRL}"\n')
+        f'client_ca_file = "{pki / CA_CERT}"\ncrl_file = "{pki / CRL}"\n'
+        # The simulator's key, which it writes at start-up: its prints are attributed.
+        f'[fingerprint]\ndevice_trust_file = "{trust}"\n')
     services = [
         subprocess.Popen(module("verifier.cli", "--config", str(server_config), "serve",
                                 "--listen", address, "--db", str(db)),
                          cwd=ROOT, stdout=log, stderr=log, env=env),
-        subprocess.Popen(module("capture_station.cli", "sbi-sim", "--synthetic", "--person", "7",
-                                "--trust-file", str(trust), "--press-delay", "0.1"),
+        subprocess.Popen(module("capture_station.cli", "sbi-sim", "--dev", "--synthetic",
+                                "--person", "7", "--trust-file", str(trust),
+                                "--press-delay", "0.1"),
                          cwd=ROOT, stdout=log, stderr=log, env=env),
     ]
     try:
@@ -116,6 +121,15 @@ def main() -> int:
               f"{time.monotonic() - t0:.1f} s; "
               f"SBI fingerprint simulator up (log: {rel(OUT / 'services.log')})")
 
+        # The officer at the counter signs in with a password (read from a file here).
+        subprocess.run(module("verifier.cli", "users", "add", OFFICER, "--role", "officer",
+                              "--db", str(db), "--password-stdin"),
+                       input=OFFICER_PASSWORD + "\n", text=True, cwd=ROOT, env=env,
+                       check=True, stdout=subprocess.DEVNULL)
+        officer_password = OUT / "officer-password"
+        officer_password.write_text(OFFICER_PASSWORD + "\n")
+        officer_password.chmod(0o600)
+
         report, photo = OUT / "report.json", OUT / "passport-photo.jpg"
         station = subprocess.run(
             module("capture_station.cli", "run", "--verifier", address,
@@ -124,7 +138,8 @@ def main() -> int:
                    "--finger-exception", "5=bandaged:luka pada kelingking kanan",
                    "--document", f"ktp={ktp}", "--document", f"akta_kelahiran={akta}",
                    "--tls-ca", str(tls.ca_file), "--tls-cert", str(tls.cert_file),
-                   "--tls-key", str(tls.key_file), "--officer-id", "demo-officer",
+                   "--tls-key", str(tls.key_file), "--officer", OFFICER,
+                   "--officer-password-file", str(officer_password),
                    "--spool", str(OUT / "station-spool.sqlite3"), "--report", str(report),
                    "--photo", str(photo)),
             cwd=ROOT, env=env)
@@ -146,10 +161,16 @@ def main() -> int:
                               "--password-stdin"),
                        input=REVIEWER_PASSWORD + "\n", text=True, cwd=ROOT, env=env,
                        check=True, stdout=subprocess.DEVNULL)
+        # Reviewers need a second factor: enrol one; the demo shows how to get its codes.
+        totp_uri = subprocess.run(module("verifier.cli", "users", "totp", REVIEWER, "--db",
+                                         str(db)), text=True, cwd=ROOT, env=env, check=True,
+                                  capture_output=True).stdout.strip()
         print("[demo] the case is waiting for review. Open the review page with:\n"
               f"  uv run verifier review --db {rel(db)} --listen 127.0.0.1:8080\n"
               f"  then http://127.0.0.1:8080/case/{case_id}  "
-              f"(log in as {REVIEWER} / {REVIEWER_PASSWORD})")
+              f"(log in as {REVIEWER} / {REVIEWER_PASSWORD}; the authenticator code, from "
+              f"{totp_uri}, is printed by\n"
+              f"  uv run python -c \"import pyotp; print(pyotp.parse_uri('{totp_uri}').now())\")")
         return 0
     finally:
         for proc in services:

@@ -35,6 +35,10 @@ from verifier.face.evidence import NOT_FOUND, face_evidence
 from verifier.face.matching import face_matcher
 from verifier.fingerprint.analysis import MODEL_NAME as EXTRACTOR_NAME
 from verifier.fingerprint.item import analyse_fingerprint, finger_capture_template
+from verifier.fingerprint.provenance import (Attribution, DeviceTrustList, Provenance,
+                                             attestation_check, attribute,
+                                             previous_record_hash)
+from verifier.fingerprint.sbi_record import SbiCaptureRecord
 from verifier.fingerprint.session_pairs import (EarlierCapture, same_finger_check,
                                                 scores_against_earlier)
 from verifier.errors import (ImageRejected, InvalidInput, LimitExceeded, SequenceGap,
@@ -90,6 +94,7 @@ class CounterSessions:
         self.config = config
         self.galleries = galleries
         self.face_matcher = face_matcher(models, config.face)
+        self.device_trust = DeviceTrustList(config.fingerprint.device_trust_file)
         # Consecutive ready frames per case (in memory: after a restart the applicant holds
         # still for a few more frames). The lock covers a station that reconnects while its
         # old stream still has a frame in analysis.
@@ -239,35 +244,48 @@ class CounterSessions:
 
     def fingerprint(self, client_session_id: str, sequence: int, position: int | None,
                     ppi: int, data: bytes, position_error: InvalidInput | None = None,
-                    digest: str = "") -> MessageOutcome:
+                    digest: str = "", sbi_record: SbiCaptureRecord | None = None
+                    ) -> MessageOutcome:
+        """`sbi_record`: the signed device record the station forwarded with the print, checked
+        for provenance (verifier.fingerprint.provenance)."""
         subtype = str(position) if position is not None else None
         return self._item(client_session_id, sequence, "fingerprint", subtype, data,
                           position_error,
                           lambda image, case_id: self._analyse_fingerprint(
-                              image, case_id, int(position or 0), ppi),
+                              image, case_id, int(position or 0), ppi, data, sbi_record,
+                              client_session_id),
                           digest, self.config.session.max_fingerprints,
                           # The ISO template in the result is what the case keeps by default.
                           keep_payload=self.config.fingerprint.keep_images)
 
-    def _analyse_fingerprint(self, image: DecodedImage, case_id: str, position: int, ppi: int
-                             ) -> tuple[ItemAnalysis, dict[str, Any]]:
-        """The print's analysis, and its Bozorth3 scores against the other slots' captures
-        already in the case (see verifier.fingerprint.session_pairs)."""
+    def _analyse_fingerprint(self, image: DecodedImage, case_id: str, position: int, ppi: int,
+                             data: bytes, sbi_record: SbiCaptureRecord | None,
+                             client_session_id: str) -> tuple[ItemAnalysis, dict[str, Any]]:
+        """The print's analysis, its provenance, and its Bozorth3 scores against the other
+        slots' captures already in the case (see verifier.fingerprint.session_pairs)."""
         analysis = analyse_fingerprint(image, position, ppi, self.models, self.config)
+        stored = self.store.messages_of_kind(case_id, "fingerprint")
+        trusted, no_trust_reason = self.device_trust.keys()
+        provenance = attribute(sbi_record, data, position, previous_record_hash(
+            [Provenance.from_record((m.result or {}).get("provenance")) for m in stored]),
+            trusted, no_trust_reason, client_session_id=client_session_id)
+        if provenance.attribution is not Attribution.ATTRIBUTED:
+            log.warning("case %s finger %d: %s print: %s", case_id, position,
+                        provenance.attribution.value, provenance.detail)
+        analysis = replace(analysis, checks=(*analysis.checks, attestation_check(provenance)))
+        extra: dict[str, Any] = {"provenance": provenance.to_record()}
         template = finger_capture_template(analysis)
         if template is None:
-            return analysis, {}
+            return analysis, extra
         extractor = self.models[EXTRACTOR_NAME]
         earlier = [EarlierCapture(f.sequence, f.position, extractor.load_template(f.template))
-                   for f in map(finger_capture, self.store.messages_of_kind(case_id,
-                                                                            "fingerprint"))
-                   if f.template is not None]
+                   for f in map(finger_capture, stored) if f.template is not None]
         settings = self.config.fingerprint
         scores = scores_against_earlier(extractor.load_template(template), position, earlier,
                                         settings)
         analysis = replace(analysis, checks=(*analysis.checks,
                                              same_finger_check(position, scores, settings)))
-        return analysis, {"pair_scores": [p.to_record() for p in scores]}
+        return analysis, extra | {"pair_scores": [p.to_record() for p in scores]}
 
     def fingerprint_exception(self, client_session_id: str, sequence: int, position: int,
                               reason: str, officer_note: str, digest: str = ""

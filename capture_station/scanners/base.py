@@ -1,6 +1,6 @@
 """The fingerprint-scanner boundary: drivers yield `FingerprintCapture`s, the session sends them.
 
-One module per driver (folder replay now; MOSIP SBI 2.0 later) keeps vendor details out of the
+One module per driver (folder replay, MOSIP SBI 2.0) keeps vendor details out of the
 session, the same way the camera protocol does.
 """
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+
+from verifier.fingerprint.sbi_record import SbiCaptureRecord
 
 # ISO/IEC 19794-4 finger positions, 1-10 (0 is "unknown" and never sent).
 FINGER_NAMES: dict[int, str] = {
@@ -25,6 +27,9 @@ class FingerprintCapture:
     image: bytes  # PNG, TIFF, BMP or JPEG as the scanner produced it
     ppi: int
     scanner_id: str
+    # The signed record the image came from, forwarded for the verifier to check; None: no
+    # signing device (a development station's folder).
+    sbi_record: SbiCaptureRecord | None = None
 
     def __post_init__(self) -> None:
         if self.position not in FINGER_NAMES:

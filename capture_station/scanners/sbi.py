@@ -6,51 +6,47 @@
 The SBI verbs are HTTP methods: MOSIPDISC /device (discovery), MOSIPDINFO /info (device
 info) and RCAPTURE /capture (registration capture with a requested score and timeout). Every
 capture record comes back as a signed JWS whose payload holds the image, the device's
-quality score and the transaction; its `hash` chains it to the previous record of the session:
+quality score and the transaction; its `hash` chains it to the previous record of the session
+(format: verifier.fingerprint.sbi_record). The chain links the records the station keeps: a
+retry chains to the last kept record, and the best of a finger's attempts becomes the link
+the next finger chains to, so the verifier sees an unbroken chain of what it was sent.
 
-    hash_n = hex(SHA-256(hash_{n-1} as bytes + SHA-256(image)))   hash_0 = hex(SHA-256(b""))
-
-This client verifies the signature of every record with the device's key (pinned from a
-trust file, or taken from device info on first contact when none is given) and the hash
-chain, and refuses a record that fails either: a record that fails is forged, altered or
-replayed, and is never sent on. Simplified from MOSIP: the device key is a bare Ed25519 key
-instead of an X.509 chain from a management server, and one finger is captured per request.
+This client verifies the signature of every record with the device's key, which must be
+listed in a trust file (only a development station, `open_scanner(..., dev=True)`, may take
+the key the device presents on first contact), and the hash chain, and refuses a record that
+fails either: a record that fails is forged, altered or replayed, and is never sent on. Each
+kept record travels on with its image, so the verifier checks it again. One finger is
+captured per request.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import http.client
 import json
 import logging
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from capture_station.errors import ScannerError
 from capture_station.scanners.base import FINGER_NAMES, FingerprintCapture
+from verifier.errors import InvalidInput
+from verifier.fingerprint import sbi_record
+from verifier.fingerprint.provenance import transaction_prefix
+from verifier.fingerprint.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, SbiCaptureRecord,
+                                             chain_hash, record_image)
 
 log = logging.getLogger(__name__)
 
 SBI_PORTS = range(4501, 4601)
 SPEC_VERSION = "1.0"
-# ISO/IEC 19794-4 positions -> SBI bioSubType names.
-BIO_SUBTYPES: dict[int, str] = {
-    1: "Right Thumb", 2: "Right IndexFinger", 3: "Right MiddleFinger", 4: "Right RingFinger",
-    5: "Right LittleFinger", 6: "Left Thumb", 7: "Left IndexFinger", 8: "Left MiddleFinger",
-    9: "Left RingFinger", 10: "Left LittleFinger"}
-POSITIONS_BY_SUBTYPE = {name: position for position, name in BIO_SUBTYPES.items()}
-GENESIS_HASH = hashlib.sha256(b"").hexdigest()
 
 # Error codes in SBI responses (MOSIP uses 0 for success and numbered codes per failure).
 ERROR_NONE = "0"
@@ -75,61 +71,31 @@ class SbiRecordRefused(SbiError):
     """A capture record failed its signature or hash-chain check and was not used."""
 
 
-# -- wire helpers shared with the simulator ---------------------------------------------------
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def sign_jws(payload: Mapping[str, Any], key: Ed25519PrivateKey) -> str:
-    """Compact JWS (RFC 7515) over the JSON payload, alg EdDSA (RFC 8037)."""
-    header = _b64url(json.dumps({"alg": "EdDSA", "typ": "JWT"}).encode())
-    body = _b64url(json.dumps(payload, separators=(",", ":")).encode())
-    signature = key.sign(f"{header}.{body}".encode("ascii"))
-    return f"{header}.{body}.{_b64url(signature)}"
+# -- the record format (verifier.fingerprint.sbi_record), in the station's errors -----------
 
 
 def verify_jws(token: str, key: Ed25519PublicKey) -> dict[str, Any]:
     """The payload of a JWS signed by `key`; SbiRecordRefused when it is not."""
     try:
-        header_text, body_text, signature_text = token.split(".")
-        header = json.loads(_unb64url(header_text))
-        if header.get("alg") != "EdDSA":
-            raise SbiRecordRefused(f"capture record signed with {header.get('alg')!r}, "
-                                   "expected EdDSA")
-        key.verify(_unb64url(signature_text), f"{header_text}.{body_text}".encode("ascii"))
-        payload = json.loads(_unb64url(body_text))
-    except InvalidSignature:
-        raise SbiRecordRefused("capture record signature does not verify with the device "
-                               "key: the record was altered or not made by this device") from None
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise SbiRecordRefused("capture record is not a well-formed JWS") from None
-    if not isinstance(payload, dict):
-        raise SbiRecordRefused("capture record payload is not a JSON object")
-    return payload
-
-
-def chain_hash(previous_hash: str, image: bytes) -> str:
-    return hashlib.sha256(bytes.fromhex(previous_hash)
-                          + hashlib.sha256(image).digest()).hexdigest()
-
-
-def public_key_text(key: Ed25519PublicKey) -> str:
-    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-    return base64.b64encode(key.public_bytes(Encoding.Raw, PublicFormat.Raw)).decode("ascii")
+        return sbi_record.verify_jws(token, key)
+    except InvalidInput as exc:
+        raise SbiRecordRefused(exc.message) from None
 
 
 def public_key_from_text(text: str) -> Ed25519PublicKey:
     try:
-        return Ed25519PublicKey.from_public_bytes(base64.b64decode(text.strip(), validate=True))
-    except (ValueError, binascii.Error):
-        raise SbiError("device public key is not a base64 Ed25519 key") from None
+        return sbi_record.public_key_from_text(text)
+    except InvalidInput as exc:
+        raise SbiError(exc.message) from None
+
+
+def read_trust_file(path: Path) -> frozenset[str]:
+    """The device keys a trust file lists (the verifier's `[fingerprint] device_trust_file`
+    takes the same file)."""
+    try:
+        return sbi_record.read_trust_file(path)
+    except InvalidInput as exc:
+        raise ScannerError(exc.message) from None
 
 
 # -- client ------------------------------------------------------------------------------------
@@ -220,8 +186,12 @@ class SbiScanner:
                  positions: Sequence[int] = tuple(range(1, 11)),
                  exceptions: Sequence[int] = (), requested_score: float = 40.0,
                  timeout_s: float = 10.0, retries: int = 2,
-                 trusted_key: Ed25519PublicKey | None = None,
-                 answer_grace_s: float = 2.0) -> None:
+                 trusted_keys: Collection[str] | None = None,
+                 answer_grace_s: float = 2.0, session_id: str = "") -> None:
+        """`trusted_keys`: the device keys (base64) a trust file lists; None takes the key the
+        device presents (development only: `open_sbi` refuses it outside dev mode).
+        `session_id`: the client session the captures are for; it begins every transaction
+        id, so the signed records name their session (the verifier checks it)."""
         unknown = [p for p in (*positions, *exceptions) if p not in FINGER_NAMES]
         if unknown:
             raise ScannerError(f"finger positions must be 1-10, got {unknown}")
@@ -239,18 +209,18 @@ class SbiScanner:
         self.retries = retries
         self._grace_s = answer_grace_s
         self.device = self._info()
-        device_key = public_key_from_text(self.device.public_key)
-        if trusted_key is not None:
-            if public_key_text(trusted_key) != self.device.public_key:
-                raise SbiRecordRefused(
-                    f"SBI device {self.device.device_id} presents a key that is not the "
-                    "trusted one: a different or replaced device")
-            device_key = trusted_key
-        else:
-            log.warning("SBI device %s: no trust file, trusting the key it presents",
-                        self.device.device_id)
-        self._key = device_key
+        self._key = public_key_from_text(self.device.public_key)
+        self.public_key = sbi_record.public_key_text(self._key)
+        if trusted_keys is None:
+            log.warning("SBI device %s: no trust file (development mode), trusting the key it "
+                        "presents", self.device.device_id)
+        elif self.public_key not in trusted_keys:
+            raise SbiRecordRefused(
+                f"SBI device {self.device.device_id} presents a key that is not in the trust "
+                "file: a different or replaced device")
         self.scanner_id = f"sbi:{self.device.device_id}@{host}:{port}"
+        self._transaction_prefix = transaction_prefix(session_id) if session_id else ""
+        # The last kept record: every attempt chains to it (see the module doc).
         self._previous_hash = GENESIS_HASH
         self.attempts: list[CaptureAttempt] = []
 
@@ -264,7 +234,7 @@ class SbiScanner:
 
     def capture(self, position: int) -> tuple[FingerprintCapture, float]:
         """One RCAPTURE of `position`; the verified image and the device's quality score."""
-        transaction = str(uuid.uuid4())
+        transaction = f"{self._transaction_prefix}{uuid.uuid4()}"
         request = {
             "env": "Staging", "purpose": "Registration", "specVersion": SPEC_VERSION,
             "timeout": int(self.timeout_s * 1000), "transactionId": transaction,
@@ -284,9 +254,9 @@ class SbiScanner:
         _check_error(record, f"capture of {FINGER_NAMES[position]}")
         payload = verify_jws(str(record.get("data", "")), self._key)
         try:
-            image = base64.b64decode(str(payload["bioValue"]), validate=True)
-        except (KeyError, ValueError, binascii.Error):
-            raise SbiRecordRefused("capture record has no readable bioValue") from None
+            image = record_image(payload)
+        except InvalidInput as exc:
+            raise SbiRecordRefused(exc.message) from None
         if payload.get("transactionId") != transaction:
             raise SbiRecordRefused("capture record belongs to another transaction (replayed)")
         if payload.get("bioSubType") != BIO_SUBTYPES[position]:
@@ -296,22 +266,27 @@ class SbiScanner:
         if record.get("hash") != expected:
             raise SbiRecordRefused("capture record breaks the session's hash chain: a record "
                                    "was dropped, reordered or altered")
-        self._previous_hash = expected
         return (FingerprintCapture(position=position, image=image,
                                    ppi=int(payload.get("ppi", 500)),
-                                   scanner_id=self.scanner_id),
+                                   scanner_id=self.scanner_id,
+                                   sbi_record=SbiCaptureRecord(
+                                       jws=str(record["data"]), hash=expected,
+                                       previous_hash=self._previous_hash,
+                                       device_public_key=self.public_key)),
                 float(payload.get("qualityScore", 0)))
 
     def best_capture(self, position: int) -> FingerprintCapture:
-        """Capture until the requested score or the retries run out; the best record."""
+        """Capture until the requested score or the retries run out; the best record, which
+        the next finger's records chain to."""
         best: tuple[float, FingerprintCapture] | None = None
-        for attempt in range(1, self.retries + 2):
+        for attempt in range(1, self.retries + 2):  # noqa: B007 - reported after the loop
             capture, score = self.capture(position)
             if best is None or score > best[0]:
                 best = (score, capture)
             if score >= self.requested_score:
                 break
-        assert best is not None
+        assert best is not None and best[1].sbi_record is not None
+        self._previous_hash = best[1].sbi_record.hash
         self.attempts.append(CaptureAttempt(position=position, quality_score=best[0],
                                             requested_score=self.requested_score,
                                             attempts=attempt))
@@ -328,8 +303,11 @@ class SbiScanner:
 
 
 def open_sbi(uri: str, *, positions: Sequence[int] = tuple(range(1, 11)),
-             exceptions: Sequence[int] = ()) -> SbiScanner:
-    """`sbi://HOST[:PORT][?score=40&timeout=10&retries=2&trust=PATH]`."""
+             exceptions: Sequence[int] = (), dev: bool = False, session_id: str = ""
+             ) -> SbiScanner:
+    """`sbi://HOST[:PORT][?score=40&timeout=10&retries=2&trust=PATH]`. Without `trust` a
+    device is refused unless `dev` (a development station): an unlisted device could be any
+    program on the counter PC answering on an SBI port."""
     parts = urlsplit(uri)
     options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     known = {"score", "timeout", "retries", "trust"}
@@ -343,12 +321,14 @@ def open_sbi(uri: str, *, positions: Sequence[int] = tuple(range(1, 11)),
         retries = int(options.get("retries", 2))
     except ValueError as exc:
         raise ScannerError(f"{uri}: {exc}") from None
-    trusted = None
     if "trust" in options:
-        try:
-            trusted = public_key_from_text(Path(options["trust"]).read_text(encoding="ascii"))
-        except OSError as exc:
-            raise ScannerError(f"{uri}: cannot read trust file: {exc}") from None
+        trusted: frozenset[str] | None = read_trust_file(Path(options["trust"]))
+    elif dev:
+        trusted = None
+    else:
+        raise ScannerError(f"{uri}: no trust file: add ?trust=KEYFILE listing the device's "
+                           "key (`capture-station sbi-sim --trust-file` writes one for the "
+                           "simulator), or run a development station with --dev")
     return SbiScanner(parts.hostname or "127.0.0.1", port, positions=positions,
                       exceptions=exceptions, requested_score=score, timeout_s=timeout_s,
-                      retries=retries, trusted_key=trusted)
+                      retries=retries, trusted_keys=trusted, session_id=session_id)

@@ -18,6 +18,7 @@ from typing import Any
 from verifier.cases.store import CaseContents, StoredMessage
 from verifier.errors import InvalidInput
 from verifier.face.evidence import FaceEvidence
+from verifier.fingerprint.provenance import Provenance
 from verifier.fingerprint.session_pairs import PairScore
 from verifier.fingerprint.template import template_from_text
 
@@ -88,6 +89,8 @@ class FingerCapture:
     pair_scores: tuple[PairScore, ...] = ()
     # It matched another slot's capture when it arrived (the officer was told to recapture).
     matched_other_slot: bool = False
+    # Which device signed it (verifier.fingerprint.provenance); None: stored before the check.
+    provenance: Provenance | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +206,8 @@ def finger_capture(m: StoredMessage) -> FingerCapture:
         template=template,
         pair_scores=tuple(p for p in map(PairScore.from_record, result.get("pair_scores") or ())
                           if p is not None),
-        matched_other_slot=_check_failed(result, "same_finger"))
+        matched_other_slot=_check_failed(result, "same_finger"),
+        provenance=Provenance.from_record(result.get("provenance")))
 
 
 def case_evidence(contents: CaseContents) -> CaseEvidence:

@@ -1,7 +1,8 @@
-"""Case rules over the fingerprints of one session: the same finger pressed for two slots, a
-declared exception that was captured anyway, and captures that match an earlier record
-(1:1 against the applicant's own for a renewal, 1:N over everyone else, the same finger
-position only). Missing fingers and the quality gate are completeness rules.
+"""Case rules over the fingerprints of one session: prints no trusted device signed (or whose
+signed record contradicts them), the same finger pressed for two slots, a declared exception
+that was captured anyway, and captures that match an earlier record (1:1 against the
+applicant's own for a renewal, 1:N over everyone else, the same finger position only).
+Missing fingers and the quality gate are completeness rules.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from verifier.fingerprint.positions import FINGER_NAMES, FINGER_NAMES_ID
 from verifier.consistency.verdict import Flag, Match, Severity
 from verifier.config import FingerprintConfig
 from verifier.fingerprint.analysis import MODEL_NAME
+from verifier.fingerprint.provenance import Attribution
 from verifier.fingerprint.matching import MODEL_NAME as MATCHER_NAME
 from verifier.fingerprint.matching import (SCORE_UNIT, FingerComparison, compare_minutiae,
                                            decide)
@@ -41,6 +43,45 @@ def exception_conflicts(evidence: CaseEvidence, captures: dict[int, FingerCaptur
                       "officer_note": e.officer_note,
                       "sequence": str(captures[position].sequence)}))
     return flags
+
+
+def provenance_flags(evidence: CaseEvidence, settings: FingerprintConfig) -> list[Flag]:
+    """Every capture (retries included) whose signed device record contradicts it fails the
+    case; one no trusted device signed sends it to review unless attestation is not required
+    (see verifier.fingerprint.provenance)."""
+    found: dict[Attribution, list[FingerCapture]] = {}
+    for f in evidence.fingerprints:
+        if f.provenance is not None and f.provenance.attribution is not Attribution.ATTRIBUTED:
+            found.setdefault(f.provenance.attribution, []).append(f)
+    flags = []
+    if forged := found.get(Attribution.FORGED):
+        flags.append(Flag(
+            rule_id="fingerprint.forged_record", severity=Severity.FAIL,
+            message_id="Rekaman perangkat sidik jari tidak cocok dengan sidik jari yang "
+                       "dikirim (diubah atau ditukar); periksa stasiun",
+            message_en="A fingerprint's signed device record contradicts the print sent "
+                       "(altered or swapped); check the station",
+            evidence=_provenance_evidence(forged)))
+    if settings.require_device_attestation and (
+            unattributed := found.get(Attribution.UNATTRIBUTED)):
+        flags.append(Flag(
+            rule_id="fingerprint.unattributed", severity=Severity.REVIEW,
+            message_id="Sidik jari tanpa tanda tangan perangkat terpercaya; pastikan "
+                       "pemindai yang dipakai",
+            message_en="Fingerprints not signed by a trusted scanner; check which scanner "
+                       "was used",
+            evidence=_provenance_evidence(unattributed)))
+    return flags
+
+
+def _provenance_evidence(captures: list[FingerCapture]) -> dict[str, str]:
+    first = captures[0].provenance
+    assert first is not None
+    return {"sequences": ",".join(str(f.sequence) for f in captures),
+            "positions": ",".join(str(f.position) for f in captures),
+            "reasons": ",".join(sorted({f.provenance.reason for f in captures
+                                        if f.provenance is not None})),
+            "detail": first.detail}
 
 
 def _match(probe: str, reference: str, comparison: FingerComparison, model: str) -> Match:
@@ -138,7 +179,7 @@ def analyse(ctx: CaseContext) -> CaseFindings:
     extractor = ctx.models[MODEL_NAME]
     model = f"{MATCHER_NAME}:{ctx.models.describe().get(MODEL_NAME, '')[:12]}"
     captures = {p: c for p, c in ctx.evidence.best_fingers().items() if c.template is not None}
-    flags = exception_conflicts(ctx.evidence, captures)
+    flags = provenance_flags(ctx.evidence, settings) + exception_conflicts(ctx.evidence, captures)
     if not captures:
         return CaseFindings(flags=tuple(flags))
     minutiae = {p: extractor.load_template(c.template) for p, c in captures.items()}

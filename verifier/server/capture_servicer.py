@@ -1,4 +1,5 @@
-"""CaptureService: one bidirectional stream per connection of a capture station."""
+"""CaptureService: one bidirectional stream per connection of a capture station, and the
+officers' sign-in that opens its sessions (verifier.officer_tokens)."""
 
 from __future__ import annotations
 
@@ -10,20 +11,27 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+from google.protobuf.message import DecodeError
 
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.consistency.verdict import counter_view
 from verifier.counter_session import MessageOutcome
 from verifier.errors import (InvalidInput, MalformedMessage, NotReady, PermissionDenied,
-                             StoreUnavailable)
+                             StoreUnavailable, Unauthenticated)
+from verifier.fingerprint.sbi_record import SbiCaptureRecord
+from verifier.officer_tokens import OfficerSignIn
 from verifier.server import convert
 from verifier.server.client_auth import peer_station_id
 from verifier.server.runtime import Runtime
-from verifier.server.status import abort, to_rpc_status
+from verifier.server.status import abort, to_rpc_status, unary_errors
+from verifier.server.work_queue import Urgency
 
 log = logging.getLogger(__name__)
 
 MAX_SESSION_ID_CHARS = 64
+# The case store keeps sequence numbers in an SQL INTEGER (32 bits on PostgreSQL); a larger
+# one failed in the driver (INTERNAL) before this check.
+MAX_SEQUENCE = 2**31 - 1
 # While a verdict is computed the station hears from us this often (its stall watchdog
 # counts silence).
 PROGRESS_INTERVAL_S = 2.0
@@ -55,6 +63,18 @@ def _replies(sid: str, o: MessageOutcome) -> list[capture_pb2.VerifierMessage]:
     return out
 
 
+async def _decoded(messages: AsyncIterator[capture_pb2.StationMessage]
+                   ) -> AsyncIterator[capture_pb2.StationMessage]:
+    """The stream's messages; bytes that do not parse as a StationMessage end it with
+    INVALID_ARGUMENT instead of an unexpected error."""
+    try:
+        async for message in messages:
+            yield message
+    except DecodeError as exc:
+        raise MalformedMessage(f"the stream carried bytes that are not a StationMessage: "
+                               f"{exc}") from None
+
+
 def _known_enum(enum_type: Any, value: int, field: str, prefix: str
                 ) -> tuple[str | None, InvalidInput | None]:
     """(name, None) for a known, specified value; (None, error) otherwise. The error is
@@ -68,9 +88,32 @@ def _known_enum(enum_type: Any, value: int, field: str, prefix: str
     return name, None
 
 
+def _sbi_record(image: capture_pb2.FingerprintImage) -> SbiCaptureRecord | None:
+    """The signed device record the station forwarded with a print, if any."""
+    if not image.HasField("sbi_record"):
+        return None
+    r = image.sbi_record
+    return SbiCaptureRecord(jws=r.jws, hash=r.hash, previous_hash=r.previous_hash,
+                            device_public_key=r.device_public_key)
+
+
 class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.officers = OfficerSignIn(runtime.store, runtime.config)
+
+    @unary_errors
+    async def SignIn(self, request: capture_pb2.SignInRequest,
+                     context: grpc.aio.ServicerContext) -> capture_pb2.SignInResponse:
+        station = peer_station_id(context)
+        if station is None:
+            raise Unauthenticated("officer sign-in needs mutual TLS: the token is bound to the "
+                                  "station's certificate", reason="TLS_REQUIRED")
+        signed_in = await self.runtime.run(self.officers.sign_in, request.username,
+                                           request.password, request.totp_code, station)
+        return capture_pb2.SignInResponse(
+            officer_token=signed_in.token, officer_id=signed_in.officer_id,
+            expires_at_unix_ms=int(signed_in.expires_at.timestamp() * 1000))
 
     def _session_station(self, client_session_id: str) -> str | None:
         case = self.runtime.store.find_case(client_session_id)
@@ -99,7 +142,18 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
             await abort(context, exc)
             return
         checked: set[str] = set()  # sessions this stream has shown to be the station's own
-        async for message in request_iterator:
+        try:
+            async for reply in self._answer(_decoded(request_iterator), station, checked,
+                                            context):
+                yield reply
+        except MalformedMessage as exc:  # bytes that are no StationMessage: nothing to answer
+            await abort(context, exc)
+
+    async def _answer(self, messages: AsyncIterator[capture_pb2.StationMessage],
+                      station: str | None, checked: set[str],
+                      context: grpc.aio.ServicerContext
+                      ) -> AsyncIterator[capture_pb2.VerifierMessage]:
+        async for message in messages:
             sid, seq = message.client_session_id, message.sequence
             try:
                 if station is not None and sid not in checked:
@@ -114,10 +168,11 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                             elapsed_s=round(time.monotonic() - started, 1)))
                     await asyncio.wait({work}, timeout=PROGRESS_INTERVAL_S)
                 outcome = await work
-            except (NotReady, StoreUnavailable, PermissionDenied) as exc:
+            except (NotReady, StoreUnavailable, PermissionDenied, Unauthenticated) as exc:
                 # End the stream rather than answer message by message: later messages must
                 # not be committed while this one is not, or the case would have a gap (and
-                # a station speaking for another is not worth another word).
+                # a station speaking for another, or without a signed-in officer, is not
+                # worth another word).
                 await abort(context, exc)
                 return
             except Exception as exc:  # noqa: BLE001 - one bad message must not end the stream
@@ -131,8 +186,8 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         sid, seq = m.client_session_id, m.sequence
         if not sid or len(sid) > MAX_SESSION_ID_CHARS:
             raise MalformedMessage(f"client_session_id must be 1-{MAX_SESSION_ID_CHARS} characters")
-        if seq < 1:
-            raise MalformedMessage("sequence must start at 1")
+        if not 1 <= seq <= MAX_SEQUENCE:
+            raise MalformedMessage(f"sequence must be 1-{MAX_SEQUENCE}")
         sessions = self.runtime.sessions
         run = self.runtime.run
         which = m.WhichOneof("payload")
@@ -141,21 +196,27 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
         digest = hashlib.sha256(m.SerializeToString(deterministic=True)).hexdigest()
         if which == "start":
             application = convert.application_from_pb(m.start.application)
+            officer = m.start.officer_id  # plain text (loopback only): the message's word
+            if station is not None and self.runtime.config.server.require_officer_sign_in:
+                officer = await run(self.officers.officer_for_start, sid,
+                                    m.start.officer_token, station)
             return await run(sessions.start, sid, seq, station or m.start.station_id,
-                             m.start.officer_id, application, digest)
+                             officer, application, digest)
         if which == "frame":
-            return await run(sessions.frame, sid, seq, m.frame.jpeg, digest)
+            return await run(sessions.frame, sid, seq, m.frame.jpeg, digest,
+                             urgency=Urgency.GUIDANCE)
         if which == "document":
             kind, kind_error = _known_enum(types_pb2.DocumentKind, m.document.kind,
                                            "document.kind", "DOCUMENT_KIND_")
             return await run(sessions.document, sid, seq, kind, m.document.image, kind_error,
-                             digest)
+                             digest, urgency=Urgency.DOCUMENT)
         if which == "fingerprint":
             name, position_error = _known_enum(types_pb2.FingerPosition, m.fingerprint.position,
                                                "fingerprint.position", "FINGER_POSITION_")
             position = int(m.fingerprint.position) if name is not None else None
             return await run(sessions.fingerprint, sid, seq, position, m.fingerprint.ppi,
-                             m.fingerprint.image, position_error, digest)
+                             m.fingerprint.image, position_error, digest,
+                             _sbi_record(m.fingerprint), urgency=Urgency.FINGERPRINT)
         if which == "fingerprint_exception":
             e = m.fingerprint_exception
             name, error = _known_enum(types_pb2.FingerPosition, e.position,

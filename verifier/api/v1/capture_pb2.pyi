@@ -21,15 +21,37 @@ FINGERPRINT_EXCEPTION_REASON_AMPUTATED: FingerprintExceptionReason
 FINGERPRINT_EXCEPTION_REASON_BANDAGED: FingerprintExceptionReason
 FINGERPRINT_EXCEPTION_REASON_UNUSABLE: FingerprintExceptionReason
 
+class SignInRequest(_message.Message):
+    __slots__ = ("username", "password", "totp_code")
+    USERNAME_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_FIELD_NUMBER: _ClassVar[int]
+    TOTP_CODE_FIELD_NUMBER: _ClassVar[int]
+    username: str
+    password: str
+    totp_code: str
+    def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ..., totp_code: _Optional[str] = ...) -> None: ...
+
+class SignInResponse(_message.Message):
+    __slots__ = ("officer_token", "officer_id", "expires_at_unix_ms")
+    OFFICER_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_UNIX_MS_FIELD_NUMBER: _ClassVar[int]
+    officer_token: str
+    officer_id: str
+    expires_at_unix_ms: int
+    def __init__(self, officer_token: _Optional[str] = ..., officer_id: _Optional[str] = ..., expires_at_unix_ms: _Optional[int] = ...) -> None: ...
+
 class SessionStart(_message.Message):
-    __slots__ = ("station_id", "officer_id", "application")
+    __slots__ = ("station_id", "officer_id", "application", "officer_token")
     STATION_ID_FIELD_NUMBER: _ClassVar[int]
     OFFICER_ID_FIELD_NUMBER: _ClassVar[int]
     APPLICATION_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_TOKEN_FIELD_NUMBER: _ClassVar[int]
     station_id: str
     officer_id: str
     application: _types_pb2.ApplicationData
-    def __init__(self, station_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., application: _Optional[_Union[_types_pb2.ApplicationData, _Mapping]] = ...) -> None: ...
+    officer_token: str
+    def __init__(self, station_id: _Optional[str] = ..., officer_id: _Optional[str] = ..., application: _Optional[_Union[_types_pb2.ApplicationData, _Mapping]] = ..., officer_token: _Optional[str] = ...) -> None: ...
 
 class CameraFrame(_message.Message):
     __slots__ = ("jpeg", "captured_at_unix_ms")
@@ -40,16 +62,30 @@ class CameraFrame(_message.Message):
     def __init__(self, jpeg: _Optional[bytes] = ..., captured_at_unix_ms: _Optional[int] = ...) -> None: ...
 
 class FingerprintImage(_message.Message):
-    __slots__ = ("position", "image", "ppi", "scanner_id")
+    __slots__ = ("position", "image", "ppi", "scanner_id", "sbi_record")
     POSITION_FIELD_NUMBER: _ClassVar[int]
     IMAGE_FIELD_NUMBER: _ClassVar[int]
     PPI_FIELD_NUMBER: _ClassVar[int]
     SCANNER_ID_FIELD_NUMBER: _ClassVar[int]
+    SBI_RECORD_FIELD_NUMBER: _ClassVar[int]
     position: _types_pb2.FingerPosition
     image: bytes
     ppi: int
     scanner_id: str
-    def __init__(self, position: _Optional[_Union[_types_pb2.FingerPosition, str]] = ..., image: _Optional[bytes] = ..., ppi: _Optional[int] = ..., scanner_id: _Optional[str] = ...) -> None: ...
+    sbi_record: SbiCaptureRecord
+    def __init__(self, position: _Optional[_Union[_types_pb2.FingerPosition, str]] = ..., image: _Optional[bytes] = ..., ppi: _Optional[int] = ..., scanner_id: _Optional[str] = ..., sbi_record: _Optional[_Union[SbiCaptureRecord, _Mapping]] = ...) -> None: ...
+
+class SbiCaptureRecord(_message.Message):
+    __slots__ = ("jws", "hash", "previous_hash", "device_public_key")
+    JWS_FIELD_NUMBER: _ClassVar[int]
+    HASH_FIELD_NUMBER: _ClassVar[int]
+    PREVIOUS_HASH_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    jws: str
+    hash: str
+    previous_hash: str
+    device_public_key: str
+    def __init__(self, jws: _Optional[str] = ..., hash: _Optional[str] = ..., previous_hash: _Optional[str] = ..., device_public_key: _Optional[str] = ...) -> None: ...
 
 class DocumentImage(_message.Message):
     __slots__ = ("kind", "image")

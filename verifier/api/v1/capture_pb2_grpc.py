@@ -40,6 +40,11 @@ class CaptureServiceStub:
                 request_serializer=verifier_dot_api_dot_v1_dot_capture__pb2.StationMessage.SerializeToString,
                 response_deserializer=verifier_dot_api_dot_v1_dot_capture__pb2.VerifierMessage.FromString,
                 _registered_method=True)
+        self.SignIn = channel.unary_unary(
+                '/verifier.api.v1.CaptureService/SignIn',
+                request_serializer=verifier_dot_api_dot_v1_dot_capture__pb2.SignInRequest.SerializeToString,
+                response_deserializer=verifier_dot_api_dot_v1_dot_capture__pb2.SignInResponse.FromString,
+                _registered_method=True)
 
 
 class CaptureServiceServicer:
@@ -56,6 +61,16 @@ class CaptureServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def SignIn(self, request, context):
+        """An officer signs in at the station with a password and, where one is enrolled, a TOTP
+        code. The answer is a short-lived token bound to the calling station's certificate: a
+        SessionStart carrying it opens a session for that officer. Needs mutual TLS; a refusal is
+        UNAUTHENTICATED (wrong name or password, throttled, TOTP missing or wrong).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaptureServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -63,6 +78,11 @@ def add_CaptureServiceServicer_to_server(servicer, server):
                     servicer.Session,
                     request_deserializer=verifier_dot_api_dot_v1_dot_capture__pb2.StationMessage.FromString,
                     response_serializer=verifier_dot_api_dot_v1_dot_capture__pb2.VerifierMessage.SerializeToString,
+            ),
+            'SignIn': grpc.unary_unary_rpc_method_handler(
+                    servicer.SignIn,
+                    request_deserializer=verifier_dot_api_dot_v1_dot_capture__pb2.SignInRequest.FromString,
+                    response_serializer=verifier_dot_api_dot_v1_dot_capture__pb2.SignInResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -93,6 +113,33 @@ class CaptureService:
             '/verifier.api.v1.CaptureService/Session',
             verifier_dot_api_dot_v1_dot_capture__pb2.StationMessage.SerializeToString,
             verifier_dot_api_dot_v1_dot_capture__pb2.VerifierMessage.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SignIn(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/verifier.api.v1.CaptureService/SignIn',
+            verifier_dot_api_dot_v1_dot_capture__pb2.SignInRequest.SerializeToString,
+            verifier_dot_api_dot_v1_dot_capture__pb2.SignInResponse.FromString,
             options,
             channel_credentials,
             insecure,
