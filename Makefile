@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo python3 -m uv)
 RUN = $(UV) run --frozen
 export OMP_THREAD_LIMIT := 1
 
-.PHONY: system-deps sync test test-fast demo proto check-models
+.PHONY: system-deps sync test test-fast fuzz demo proto check-models
 
 system-deps:
 	@tools/system-deps.sh
@@ -19,6 +19,10 @@ test: sync
 
 test-fast: sync
 	$(RUN) pytest -q -m "not slow"
+
+# The fuzzers of `make test` (tests/fuzz) for 10 minutes; writes bench/REPORT-fuzz.md.
+fuzz: sync
+	$(RUN) python bench/fuzz.py --minutes 10
 
 demo: sync
 	$(RUN) python tools/demo.py

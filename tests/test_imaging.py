@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.fuzz.targets import with_claimed_size
 from tests.images import encode, png_header_only
 from verifier.config import ImagingConfig
 from verifier.errors import ImageRejected
@@ -53,6 +54,21 @@ def test_decompression_bomb_is_refused_from_the_header() -> None:
     assert reason(bomb) == "IMAGE_TOO_MANY_PIXELS"
     # One side too long is refused too, even when the pixel count is small.
     assert reason(png_header_only(20_000, 10)) == "IMAGE_TOO_MANY_PIXELS"
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "WEBP"])
+def test_a_large_image_in_a_few_bytes_is_refused_before_decoding(fmt: str) -> None:
+    """6000x6000 pixels claimed by an 8x8 image's header: a few hundred bytes that cost
+    seconds and hundreds of MiB to decode (fuzzing found it), refused from the header. Its
+    twin, a photo of the same size with detail, decodes."""
+    small = encode(np.full((8, 8, 3), 200, np.uint8), fmt)
+    crafted = with_claimed_size(small, 6000, 6000)
+    assert 6000 * 6000 > LIMITS.max_pixels_per_byte * len(crafted)
+    assert reason(crafted) == "IMAGE_IMPLAUSIBLY_SMALL"
+    detail = encode(np.tile(gradient(), (100, 75, 1)), fmt)
+    assert decode_image(detail, LIMITS).rgb.shape == (6000, 6000, 3)
+    # Small images are never judged by it: a blank frame is the camera's business.
+    assert decode_image(small, LIMITS).rgb.shape == (8, 8, 3)
 
 
 def test_exif_orientation_is_applied() -> None:

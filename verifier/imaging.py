@@ -107,7 +107,18 @@ def decode_image(data: bytes, limits: ImagingConfig) -> DecodedImage:
                           f"image claims {width}x{height} pixels; the limit is "
                           f"{limits.max_pixels} pixels and {limits.max_side_px} px a side",
                           width_px=width, height_px=height)
-        if getattr(img, "n_frames", 1) > 1 and fmt != "TIFF":
+        if (width * height > limits.dense_check_min_pixels
+                and width * height > limits.max_pixels_per_byte * len(data)):
+            raise _reject("IMAGE_IMPLAUSIBLY_SMALL",
+                          f"image claims {width}x{height} pixels in {len(data)} bytes (more "
+                          f"than {limits.max_pixels_per_byte} pixels a byte): blank or crafted; "
+                          "send the camera's or scanner's own image",
+                          width_px=width, height_px=height, size_bytes=len(data))
+        try:
+            frames = getattr(img, "n_frames", 1)
+        except Exception as exc:  # counting frames reads every frame's header (TIFF IFDs)
+            raise _reject(_damage_reason(exc), f"{fmt} image has a damaged frame: {exc}") from None
+        if frames > 1 and fmt != "TIFF":
             # Animated images are not photos; the first frame alone would hide the problem.
             raise _reject("IMAGE_UNSUPPORTED_FORMAT", f"animated {fmt} is not accepted")
         source_mode = img.mode

@@ -18,7 +18,7 @@ def check_digit(field: str) -> str:
     """ICAO 9303 part 3, 4.9: digits count as themselves, A-Z as 10-35, '<' as 0."""
     total = 0
     for i, ch in enumerate(field):
-        if ch.isdigit():
+        if "0" <= ch <= "9":  # not str.isdigit: "²" is a digit to it, and int() refuses it
             value = int(ch)
         elif "A" <= ch <= "Z":
             value = ord(ch) - ord("A") + 10
@@ -131,7 +131,7 @@ def parse_mrz(lines: tuple[str, ...] | list[str]) -> MrzData:
 def mrz_date(yymmdd: str, *, future: bool, today: dt.date | None = None) -> dt.date | None:
     """A printed YYMMDD as a date. Expiry dates (`future`) lie within 20 years ahead; birth
     dates are never after today."""
-    if len(yymmdd) != 6 or not yymmdd.isdigit():
+    if len(yymmdd) != 6 or not (yymmdd.isascii() and yymmdd.isdigit()):
         return None
     today = today or dt.date.today()
     yy, month, day = int(yymmdd[:2]), int(yymmdd[2:4]), int(yymmdd[4:])

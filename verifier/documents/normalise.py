@@ -27,7 +27,8 @@ class Snapped:
 
 
 def digits_only(text: str) -> str:
-    return "".join(ch for ch in text.translate(_DIGIT_LOOKALIKES) if ch.isdigit())
+    # 0-9 only: str.isdigit() also holds for "²", which int() refuses.
+    return "".join(ch for ch in text.translate(_DIGIT_LOOKALIKES) if "0" <= ch <= "9")
 
 
 def edit_distance(a: str, b: str) -> int:

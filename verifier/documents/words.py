@@ -100,7 +100,7 @@ def words_to_date(text: str) -> dt.date | None:
             return None
         try:
             return dt.date(year, MONTHS.index(month) + 1, day)
-        except ValueError:
+        except (ValueError, OverflowError):  # "juta juta" days overflow C's int
             return None
     return None
 
@@ -115,8 +115,9 @@ def ordinal_to_number(text: str) -> int | None:
     word = " ".join(lettered or tokens[-1:])
     if any(similarity(word, f) >= 0.8 for f in _FIRST):
         return 1
-    if word.isdigit():
-        return int(word)
+    if word.isascii() and word.isdigit():  # isdigit() alone admits "²", which int() refuses
+        # No child is the thousandth (and int() refuses 4,300 digits).
+        return int(word) if len(word) <= 3 else None
     if word.startswith("ke"):  # "kelima": no number word starts with "ke"
         word = word[2:]
     return words_to_number(word)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from verifier.api.v1 import capture_pb2, precheck_pb2, types_pb2
@@ -31,10 +32,16 @@ def application_from_pb(app: types_pb2.ApplicationData) -> dict[str, Any]:
     dob = None
     if app.HasField("date_of_birth"):
         d = app.date_of_birth
-        if not (1900 <= d.year <= 2100 and 1 <= d.month <= 12 and 1 <= d.day <= 31):
+        try:
+            # A day the month lacks (31 February) is refused here: the rules could not parse
+            # it and would compare no birth date with the documents'.
+            date = dt.date(d.year, d.month, d.day) if 1900 <= d.year <= 2100 else None
+        except ValueError:
+            date = None
+        if date is None:
             raise MalformedMessage(f"application.date_of_birth {d.year}-{d.month}-{d.day} "
                                    "is not a date")
-        dob = f"{d.year:04d}-{d.month:02d}-{d.day:02d}"
+        dob = date.isoformat()
     return {
         "full_name": app.full_name, "nik": app.nik, "date_of_birth": dob,
         "place_of_birth": app.place_of_birth,
