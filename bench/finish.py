@@ -23,6 +23,7 @@ import argparse
 import dataclasses
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -37,13 +38,13 @@ sys.path.insert(0, str(ROOT))
 
 from tests.complete_case import finger_png, frame_jpeg, ktp_jpeg  # noqa: E402
 from tests.postgres_server import PostgresServer  # noqa: E402
-from verifier.cases.crypto import generate_ring  # noqa: E402
+from verifier.cases.crypto import generate_ring, load_key_file, write_key_file  # noqa: E402
 from verifier.cases.store import CaseStore  # noqa: E402
-from verifier.config import load_config  # noqa: E402
+from verifier.config import Config, load_config  # noqa: E402
 from verifier.counter_session import CounterSessions  # noqa: E402
 from verifier.gallery import Enrolment  # noqa: E402
 from verifier.galleries.open import open_galleries  # noqa: E402
-from verifier.models import load_models  # noqa: E402
+from verifier.models import LoadedModels, load_models  # noqa: E402
 from verifier.synthetic.minutiae import generated_finger, iso_record  # noqa: E402
 
 REPORT_DIR = ROOT / "bench"
@@ -64,6 +65,28 @@ def fill_history(sessions: CounterSessions, n: int, rng: np.random.Generator) ->
         galleries.fingerprints.enrol_case(case_id, nik, {
             p: iso_record(generated_finger(rng)) for p in range(1, 11)})
     return time.perf_counter() - started
+
+
+def kept_history(folder: Path, tmp: Path, size: int, models: LoadedModels, config: Config,
+                 rng: np.random.Generator) -> tuple[CaseStore, float]:
+    """A copy of the history of `size` cases kept in `folder` (filled there first if absent),
+    opened with its keys; and the seconds its fill took."""
+    kept, key_file = folder / f"cases-{size}.sqlite3", folder / f"cases-{size}.keys"
+    fill_file = folder / f"cases-{size}.fill_s"
+    if not fill_file.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        kept.unlink(missing_ok=True)
+        ring = generate_ring()
+        write_key_file(key_file, ring)
+        store = CaseStore(f"sqlite:///{kept}", ring)
+        fill_s = fill_history(CounterSessions(
+            store, models, config, open_galleries(store, models, config.fingerprint)), size, rng)
+        store.close()  # checkpoints the WAL into the file
+        fill_file.write_text(f"{fill_s:.1f}\n")
+    copy = tmp / kept.name
+    shutil.copyfile(kept, copy)
+    return (CaseStore(f"sqlite:///{copy}", load_key_file(key_file)),
+            float(fill_file.read_text()))
 
 
 def one_finish(sessions: CounterSessions, serial: int) -> float:
@@ -95,27 +118,45 @@ def main(argv: list[str] | None = None) -> int:
                         help="fingerprint shortlist sizes to time on the same history")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite",
                         help="postgresql: a throw-away server (tests/postgres_server.py)")
+    parser.add_argument("--history-dir", type=Path,
+                        help="SQLite only: keep each filled history here (cases-N.sqlite3, its "
+                        "key file and fill time) and reuse it on later runs; the timed "
+                        "finishes run on a copy (filling 100,000 cases takes 35-55 minutes)")
+    parser.add_argument("--max-load", type=float,
+                        help="before each size's timed finishes, wait until the 1-minute load "
+                        "average is at most this (a quiet machine)")
     args = parser.parse_args(argv)
+    if args.history_dir is not None and args.db != "sqlite":
+        parser.error("--history-dir works with --db sqlite only")
     config = load_config()
     models = load_models(config.models_registry)
     rows = []
+    loads: list[float] = []  # 1-minute load average as each size's finishes start
     rng = np.random.default_rng(20261129)
     postgres = PostgresServer() if args.db == "postgresql" else None
     with tempfile.TemporaryDirectory() as tmp:
         for size in args.sizes:
-            url = (postgres.new_database() if postgres is not None
-                   else f"sqlite:///{Path(tmp) / f'cases-{size}.sqlite3'}")
-            store = CaseStore(url, generate_ring())
+            if args.history_dir is not None:
+                store, fill_s = kept_history(args.history_dir, Path(tmp), size, models,
+                                             config, rng)
+            else:
+                url = (postgres.new_database() if postgres is not None
+                       else f"sqlite:///{Path(tmp) / f'cases-{size}.sqlite3'}")
+                store = CaseStore(url, generate_ring())
+                fill_s = fill_history(CounterSessions(
+                    store, models, config, open_galleries(store, models, config.fingerprint)),
+                    size, rng)
+            # A server loads its galleries before it says SERVING (timed apart): the rows
+            # the fill wrote, or the kept history's, are opened here.
+            started = time.perf_counter()
             sessions = CounterSessions(store, models, config,
                                        open_galleries(store, models, config.fingerprint))
-            fill_s = fill_history(sessions, size, rng)
-            # A server opens its galleries before it says SERVING; the bench filled them
-            # behind the objects' backs, so load them as a restart would (timed apart).
-            started = time.perf_counter()
-            assert sessions.galleries is not None
-            sessions.galleries.face.load()
-            sessions.galleries.fingerprints.load()
             load_s = time.perf_counter() - started
+            assert sessions.galleries is not None
+            if args.max_load is not None:
+                while os.getloadavg()[0] > args.max_load:
+                    time.sleep(15)
+            loads.append(os.getloadavg()[0])
             fingers = sessions.galleries.fingerprints
             serial = 0
             for shortlist in args.shortlists:
@@ -135,19 +176,21 @@ def main(argv: list[str] | None = None) -> int:
             store.close()
     if postgres is not None:
         postgres.stop()
-    write_report(args, rows)
+    write_report(args, rows, loads)
     return 0
 
 
 def write_report(args: argparse.Namespace,
-                 rows: list[tuple[int, int, float, float, float, float, float]]) -> None:
+                 rows: list[tuple[int, int, float, float, float, float, float]],
+                 loads: list[float]) -> None:
     lines = [
         "# Benchmark: Finish latency against the office's history",
         "",
         f"Produced by `uv run python bench/finish.py --sizes {' '.join(map(str, args.sizes))} "
         f"--finishes {args.finishes} --shortlists {' '.join(map(str, args.shortlists))} "
-        f"--db {args.db}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, alone on "
-        f"the machine. Machine: {platform.machine()}, "
+        f"--db {args.db}` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. 1-minute "
+        f"load average as each size's finishes started: "
+        f"{', '.join(f'{x:.1f}' for x in loads)}. Machine: {platform.machine()}, "
         f"{os.cpu_count()} cores, Python {platform.python_version()}; see the protocol in the "
         "script's docstring. Time of `CounterSessions.finish` alone: evidence assembly, every "
         "rule with the face and fingerprint 1:N searches, enrolment, the verdict's commit.",

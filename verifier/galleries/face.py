@@ -13,7 +13,7 @@ import weakref
 from datetime import datetime, timezone
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from verifier.cases.crypto import KeyRing
@@ -21,7 +21,7 @@ from verifier.errors import InvalidInput
 from verifier.face.embedding import EMBEDDING_DIM
 from verifier.face.index import ExactIndex
 from verifier.galleries.nik import NikHasher
-from verifier.galleries.rows import changes, gallery_write, reseal_rows
+from verifier.galleries.rows import delete_rows, follower_for, gallery_write, reseal_rows
 from verifier.galleries.schema import context, face_gallery
 from verifier.gallery import Candidate, Enrolment
 
@@ -46,11 +46,12 @@ class FaceGallery:
         self._index = ExactIndex()
         self._row_ids = np.empty(0, dtype=np.int64)
         self._enrolments: list[Enrolment] = []
+        self._follower = follower_for(engine, face_gallery)
 
     def _catch_up(self) -> None:
         """Drop rows removed elsewhere and load rows other processes added."""
         with self.engine.connect() as db:
-            gone, to_load = changes(db, face_gallery, self._row_ids)
+            gone, to_load = self._follower.changes(db, self._row_ids)
             rows = db.execute(select(face_gallery.c.id, face_gallery.c.case_id,
                                      face_gallery.c.nik_hash, face_gallery.c.label,
                                      face_gallery.c.embedding)
@@ -60,20 +61,22 @@ class FaceGallery:
             self._index.keep(keep)
             self._row_ids = self._row_ids[keep]
             self._enrolments = [e for e, k in zip(self._enrolments, keep) if k]
-        if not rows:
-            return
-        self._index.add(np.stack([self._open(r.embedding, r.case_id, r.label) for r in rows]))
-        self._row_ids = np.concatenate([self._row_ids, [r.id for r in rows]]).astype(np.int64)
-        self._enrolments += [Enrolment(case_id=r.case_id, nik=r.nik_hash, label=r.label)
-                             for r in rows]
+        if rows:
+            self._index.add(np.stack([self._open(r.embedding, r.case_id, r.label)
+                                      for r in rows]))
+            self._row_ids = np.concatenate([self._row_ids, [r.id for r in rows]]
+                                           ).astype(np.int64)
+            self._enrolments += [Enrolment(case_id=r.case_id, nik=r.nik_hash, label=r.label)
+                                 for r in rows]
+        self._follower.looked(self._row_ids)
 
     def enrol(self, enrolment: Enrolment, template: np.ndarray) -> None:
         """`enrolment.nik` in clear; enrolling the same (case, label) again replaces it."""
         vector = _check_embedding(template)
         case_id, label = enrolment.case_id, enrolment.label
         with gallery_write(face_gallery), self._lock, self.engine.begin() as db:
-            db.execute(delete(face_gallery).where(face_gallery.c.case_id == case_id,
-                                                  face_gallery.c.label == label))
+            delete_rows(db, face_gallery, (face_gallery.c.case_id == case_id)
+                        & (face_gallery.c.label == label))
             db.execute(face_gallery.insert().values(
                 case_id=case_id, label=label, nik_hash=NikHasher(self.keys).hash(enrolment.nik),
                 nik=self.keys.seal(enrolment.nik.strip().encode(),
@@ -126,9 +129,7 @@ class FaceGallery:
 
     def remove_case(self, case_id: str) -> int:
         with self._lock, self.engine.begin() as db:
-            removed = db.execute(delete(face_gallery)
-                                 .where(face_gallery.c.case_id == case_id)).rowcount
-        return int(removed or 0)
+            return delete_rows(db, face_gallery, face_gallery.c.case_id == case_id)
 
     def __len__(self) -> int:
         with self.engine.connect() as db:

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from verifier.cases.crypto import KeyRing
@@ -26,7 +26,7 @@ from verifier.errors import InvalidInput
 from verifier.fingerprint.extraction import MinutiaeExtractor
 from verifier.fingerprint.index import CaseIndex, IndexParams, template_index_vector
 from verifier.galleries.nik import NikHasher
-from verifier.galleries.rows import changes, gallery_write, reseal_rows
+from verifier.galleries.rows import delete_rows, follower_for, gallery_write, reseal_rows
 from verifier.galleries.schema import context, fingerprint_gallery
 
 _TABLE = fingerprint_gallery.name
@@ -82,6 +82,7 @@ class FingerprintGallery:
         self._params = params
         self._lock = threading.Lock()
         self._index = CaseIndex(params)
+        self._follower = follower_for(engine, fingerprint_gallery)
 
     def _seal(self, value: bytes, column: str, case_id: str, position: int) -> bytes:
         return self.keys.seal(value, context(_TABLE, column, case_id, position))
@@ -97,8 +98,7 @@ class FingerprintGallery:
         nik_hash = NikHasher(self.keys).hash(nik)
         now = datetime.now(timezone.utc)
         with gallery_write(fingerprint_gallery), self.engine.begin() as db:
-            db.execute(delete(fingerprint_gallery)
-                       .where(fingerprint_gallery.c.case_id == case_id))
+            delete_rows(db, fingerprint_gallery, fingerprint_gallery.c.case_id == case_id)
             if vectors:
                 db.execute(fingerprint_gallery.insert(), [dict(
                     case_id=case_id, position=p, nik_hash=nik_hash,
@@ -114,13 +114,14 @@ class FingerprintGallery:
         """Drop rows removed or replaced elsewhere and load rows other processes added."""
         t = fingerprint_gallery
         with self.engine.connect() as db:
-            gone, to_load = changes(db, t, self._index.keys())
+            gone, to_load = self._follower.changes(db, self._index.keys())
             rows = db.execute(select(t.c.id, t.c.case_id, t.c.position, t.c.index_vector,
                                      t.c.index_version, t.c.template)
                               .where(to_load).order_by(t.c.id)).all()
         if gone.size:
             self._index.remove_keys(gone)
         self._index.add((r.id, r.case_id, r.position, self._vector(r)) for r in rows)
+        self._follower.looked(self._index.keys())
 
     def _vector(self, row: Any) -> np.ndarray:
         if row.index_version != self._params.version:  # enrolled under other index params
@@ -199,9 +200,8 @@ class FingerprintGallery:
 
     def remove_case(self, case_id: str) -> int:
         with self.engine.begin() as db:
-            removed = db.execute(delete(fingerprint_gallery)
-                                 .where(fingerprint_gallery.c.case_id == case_id)).rowcount
-        return int(removed or 0)
+            return delete_rows(db, fingerprint_gallery,
+                               fingerprint_gallery.c.case_id == case_id)
 
     def reencrypt(self, new_keys: KeyRing) -> int:
         """Re-seal every row not sealed with `new_keys`' active key and re-hash its NIK (key

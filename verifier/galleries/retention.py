@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Engine
 
 from verifier.cases.schema import CaseRow
+from verifier.galleries.rows import delete_rows
 from verifier.galleries.schema import face_gallery, fingerprint_gallery
 
 
@@ -34,5 +35,5 @@ def purge_galleries(engine: Engine, cutoff: datetime, dry_run: bool = False) -> 
                 counts.append(int(db.scalar(select(func.count()).select_from(table)
                                             .where(where)) or 0))
             else:
-                counts.append(int(db.execute(delete(table).where(where)).rowcount or 0))
+                counts.append(delete_rows(db, table, where))
     return GalleryPurge(face_entries=counts[0], fingerprint_entries=counts[1])

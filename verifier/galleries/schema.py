@@ -1,5 +1,5 @@
-"""The gallery tables (SQLAlchemy Core). Alembic migration 0002 creates them; a change here
-needs a new migration.
+"""The gallery tables (SQLAlchemy Core). Alembic migrations 0002 and 0004 create them; a
+change here needs a new migration.
 
 Columns marked "sealed" hold AES-256-GCM ciphertext (verifier.cases.crypto), bound to their
 row by `context`.
@@ -41,6 +41,13 @@ fingerprint_gallery = Table(
     Column("index_version", String(64), nullable=False),  # IndexParams.version
     Column("enrolled_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("case_id", "position", name="uq_fingerprint_gallery_case_position"),
+)
+
+# One row per gallery table: how many deletes it has seen (verifier.galleries.rows).
+gallery_deletions = Table(
+    "gallery_deletions", metadata,
+    Column("table_name", String(64), primary_key=True),
+    Column("deletions", Integer, nullable=False),
 )
 
 
