@@ -267,6 +267,8 @@ def test_per_session_caps_refuse_more_frames_and_fingerprints(verifier: InProces
     for sequence in (4, 6):
         assert errors[sequence].code == grpc.StatusCode.RESOURCE_EXHAUSTED.value[0]
     assert "2 frame" in errors[4].message and "1 fingerprint" in errors[6].message
+    assert "[session] max_frames" in errors[4].message
+    assert "[session] max_fingerprints" in errors[6].message
 
 
 def pinging_client_outcome(tmp_path: Path, min_interval_s: float) -> str:

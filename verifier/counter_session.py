@@ -86,6 +86,11 @@ def _portrait_check(found: bool) -> RequirementResult:
         "No face found on the document's photo; scan it again with the photo clearly visible")
 
 
+# Which [session] setting caps each kind of message (named in the refusal).
+_LIMIT_SETTING = {"frame": "max_frames", "document": "max_documents",
+                  "fingerprint": "max_fingerprints", "fingerprint_exception": "max_fingerprints"}
+
+
 class CounterSessions:
     def __init__(self, store: CaseStore, models: LoadedModels, config: Config,
                  galleries: Galleries | None = None) -> None:
@@ -143,7 +148,8 @@ class CounterSessions:
         if self.store.count_messages(case_id, kind) >= limit:
             exc = LimitExceeded(
                 f"this session already holds {limit} {kind} messages, the most one session "
-                "may send; finish it or start a new session",
+                f"may send ([session] {_LIMIT_SETTING[kind]}); finish it or start a new "
+                "session",
                 metadata={"kind": kind, "limit": str(limit)})
             return case_id, self._rejected(case_id, sequence, kind, b"", exc, digest, subtype)
         return case_id, None
