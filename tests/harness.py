@@ -14,15 +14,23 @@ from typing import Any
 
 from verifier.cases.store import CaseStore
 from verifier.config import Config, load_config
+from verifier.pki.authority import CA_CERT, CRL, SERVER_CERT, SERVER_KEY
 from verifier.server.app import VerifierServer
 from verifier.server.probe import free_port, health_status, wait_serving
 
 __all__ = ["NO_ATTESTATION", "InProcessVerifier", "SubprocessVerifier", "free_port",
-           "health_status", "wait_serving"]
+           "health_status", "mutual_tls", "wait_serving"]
 
 ROOT = Path(__file__).resolve().parents[1]
 # Generated prints come from no SBI device: tests not about provenance do not require one.
 NO_ATTESTATION: dict[str, Any] = {"fingerprint": {"require_device_attestation": False}}
+
+
+def mutual_tls(pki: Path) -> dict[str, str]:
+    """The `[server]` settings for mutual TLS with the authority `verifier pki init` made in
+    `pki` (its server certificate, client CA and revocation list)."""
+    return {"tls_cert_file": str(pki / SERVER_CERT), "tls_key_file": str(pki / SERVER_KEY),
+            "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL)}
 
 
 class InProcessVerifier:

@@ -17,11 +17,11 @@ from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application
-from tests.harness import InProcessVerifier
+from tests.harness import InProcessVerifier, mutual_tls
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.cli import main as verifier_main
 from verifier.config import load_config
-from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
+from verifier.pki.authority import (CA_CERT, SERVER_CERT, SERVER_KEY, init_authority,
                                     issue_station, revoke)
 from verifier.pki.client_tls import ClientTls
 from verifier.server.app import listen_credentials
@@ -43,8 +43,7 @@ def tls_verifier(pki: Path, tmp_path_factory: pytest.TempPathFactory
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cases.sqlite3'}"
     # Officer sign-in, which these sessions skip, is tests/test_officer_sign_in.py's.
     config = load_config(store={"url": url}, server={
-        "tls_cert_file": str(pki / SERVER_CERT), "tls_key_file": str(pki / SERVER_KEY),
-        "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL),
+        **mutual_tls(pki),
         "require_officer_sign_in": False})
     v = InProcessVerifier(url, config)
     yield v

@@ -21,14 +21,13 @@ from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application
-from tests.harness import InProcessVerifier
+from tests.harness import InProcessVerifier, mutual_tls
 from tests.test_mtls import acks, anonymous_start, refused, run_stream, station_tls
 from tests.test_server import error_reason
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.cases.sign_in import SignedIn
 from verifier.config import load_config
-from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
-                                    issue_station)
+from verifier.pki.authority import CA_CERT, init_authority, issue_station
 from verifier.pki.client_tls import ClientTls
 
 OFFICER, PASSWORD = "petugas-siti", "kata-sandi-loket-2026"
@@ -50,8 +49,7 @@ def verifier(pki: Path, tmp_path_factory: pytest.TempPathFactory
     """The deployment default: mutual TLS, officer sign-in required."""
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cases.sqlite3'}"
     config = load_config(store={"url": url}, server={
-        "tls_cert_file": str(pki / SERVER_CERT), "tls_key_file": str(pki / SERVER_KEY),
-        "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL)})
+        **mutual_tls(pki)})
     assert config.server.require_officer_sign_in
     v = InProcessVerifier(url, config)
     v.store.add_user(OFFICER, PASSWORD, "officer")

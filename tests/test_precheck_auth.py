@@ -15,14 +15,14 @@ import pytest
 
 from tests.complete_case import Session as Messages
 from tests.complete_case import frame_jpeg
-from tests.harness import InProcessVerifier
+from tests.harness import InProcessVerifier, mutual_tls
 from tests.precheck_credentials import Credentials, keyed_verifier
 from verifier.api.v1 import capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc
 from verifier.cases.store import CaseStore
 from verifier.cli import main as verifier_main
 from verifier.config import load_config
-from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
-                                    issue_precheck_client, issue_station, revoke)
+from verifier.pki.authority import (CA_CERT, init_authority, issue_precheck_client,
+                                    issue_station, revoke)
 from verifier.pki.client_tls import ClientTls
 from verifier.server.api_keys import add_key, read_keys, remove_key
 from verifier.server.runtime import Runtime
@@ -85,8 +85,7 @@ def client_tls(pki: Path, folder: str, name: str) -> ClientTls:
 def mtls(pki: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessVerifier]:
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cases.sqlite3'}"
     v = InProcessVerifier(url, load_config(store={"url": url}, server={
-        "tls_cert_file": str(pki / SERVER_CERT), "tls_key_file": str(pki / SERVER_KEY),
-        "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL)}))
+        **mutual_tls(pki)}))
     yield v
     v.stop()
 

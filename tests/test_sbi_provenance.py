@@ -23,15 +23,14 @@ from capture_station.scanners.sbi import SbiScanner, read_trust_file
 from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session, complete_session, finger_png
-from tests.harness import InProcessVerifier
+from tests.harness import InProcessVerifier, mutual_tls
 from tests.test_mtls import anonymous_start, run_stream, station_tls
 from tests.test_server import of
 from verifier.api.v1 import capture_pb2, types_pb2
 from verifier.config import Config, load_config
 from verifier.fingerprint.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, chain_hash,
                                              public_key_text, sign_jws)
-from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
-                                    issue_station)
+from verifier.pki.authority import init_authority, issue_station
 
 PROVENANCE_RULES = {"fingerprint.unattributed", "fingerprint.forged_record"}
 
@@ -85,8 +84,7 @@ def verifier(pki: Path, trust_file: Path, tmp_path_factory: pytest.TempPathFacto
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cases.sqlite3'}"
     config = load_config(store={"url": url}, fingerprint={
         "device_trust_file": str(trust_file)}, server={
-        "tls_cert_file": str(pki / SERVER_CERT), "tls_key_file": str(pki / SERVER_KEY),
-        "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL),
+        **mutual_tls(pki),
         # Officer sign-in is tests/test_officer_sign_in.py's.
         "require_officer_sign_in": False})
     assert config.fingerprint.require_device_attestation  # the default under test

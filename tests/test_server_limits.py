@@ -18,12 +18,11 @@ from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application, finger_png, frame_jpeg
-from tests.harness import InProcessVerifier
+from tests.harness import InProcessVerifier, mutual_tls
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.config import load_config
 from verifier.errors import LimitExceeded
-from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
-                                    issue_station)
+from verifier.pki.authority import CA_CERT, init_authority, issue_station
 from verifier.pki.client_tls import ClientTls
 from verifier.server.limits import TokenBuckets
 
@@ -46,8 +45,7 @@ def verifier(pki: Path, tmp_path_factory: pytest.TempPathFactory
     url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cases.sqlite3'}"
     config = load_config(
         store={"url": url},
-        server={"tls_cert_file": str(pki / SERVER_CERT), "tls_key_file": str(pki / SERVER_KEY),
-                "client_ca_file": str(pki / CA_CERT), "crl_file": str(pki / CRL),
+        server={**mutual_tls(pki),
                 "max_session_streams": 3, "session_opens_per_minute": 6.0,
                 "session_open_burst": 4, "session_idle_timeout_s": IDLE_S,
                 # Officer sign-in, which these sessions skip, is test_officer_sign_in.py's.
