@@ -1,13 +1,22 @@
 """ICAO 9303 machine-readable zones: check digits and field parsing for TD1 (ID cards,
 3 x 30), TD2 (2 x 36), TD3 (passports, 2 x 44) and the visa formats MRV-A and MRV-B.
 
-A wrong check digit is reported, never silently "fixed": the caller sees which digit failed.
+A wrong check digit is reported with its field kept as read, with one exception
+(`correct_by_check_digits`): where a field that allows both letters and digits fails its check
+digit, OCR look-alikes (O/0, I/1) are swapped when exactly one smallest set of swaps makes its
+check digit and the composite pass; each changed character is listed in `MrzData.corrections`.
+A mod-10 check digit passes one wrong candidate in ten, so such a correction is a likelier
+reading, not a proof: on simulated O/0 and I/1 misreads of TD3 numbers, 1-4 % of the
+corrections made were wrong (more when several glyphs were misread).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 MRZ_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789<"
 FORMATS = {"TD1": (3, 30), "TD2": (2, 36), "TD3": (2, 44)}
@@ -40,6 +49,16 @@ class CheckDigit:
 
 
 @dataclass(frozen=True)
+class Correction:
+    """A character changed from the OCR's reading because the check digits chose it."""
+    field: str  # "document_number", "personal_number" or "optional_data"
+    line: int  # 0-based
+    position: int  # 0-based within the line
+    read: str
+    corrected: str
+
+
+@dataclass(frozen=True)
 class MrzData:
     format: str  # TD1 / TD2 / TD3, or MRVA / MRVB for visas
     lines: tuple[str, ...]
@@ -54,6 +73,7 @@ class MrzData:
     expiry_date: str  # YYMMDD as printed
     personal_number: str  # optional data ("" when empty)
     checks: tuple[CheckDigit, ...]
+    corrections: tuple[Correction, ...] = ()  # by `correct_by_check_digits`; () as read
 
     @property
     def check_digits_ok(self) -> bool:
@@ -126,6 +146,96 @@ def parse_mrz(lines: tuple[str, ...] | list[str]) -> MrzData:
                    surname=surname, given_names=given, nationality=_clean(nationality),
                    birth_date=birth, sex=sex, expiry_date=expiry, personal_number=personal,
                    checks=checks)
+
+
+# OCR-B look-alikes the reader confuses in fields allowing letters and digits (the only ones
+# seen on the real MRZ set: 0 read as O/Q/D, I and 1 both ways). Every further pair (Z/2, S/5,
+# B/8) adds candidates, and a mod-10 check digit lets one wrong candidate in ten pass; G and 6
+# differ by 10, which no check digit can tell apart.
+_LOOKALIKES = {"O": "0", "Q": "0", "D": "0", "0": "O", "I": "1", "1": "I"}
+_MAX_CANDIDATES = 1024
+
+
+class _Field(NamedTuple):
+    """A field allowing letters and digits under a check digit."""
+    name: str
+    line: int
+    start: int
+    end: int
+    check: str | None  # its own check digit; None where only the composite covers it
+
+
+_NUMBER = _Field("document_number", 1, 0, 9, "document_number")  # all but TD1
+_ALPHANUMERIC = {
+    "TD1": (_Field("document_number", 0, 5, 14, "document_number"),
+            _Field("optional_data", 0, 15, 30, None), _Field("optional_data", 1, 18, 29, None)),
+    "TD2": (_NUMBER, _Field("optional_data", 1, 28, 35, None)),
+    "TD3": (_NUMBER, _Field("personal_number", 1, 28, 42, "personal_number")),
+    "MRVA": (_NUMBER,),  # visas: optional data without any check digit
+    "MRVB": (_NUMBER,),
+}
+_Cell = tuple[int, int]  # (line, position)
+
+
+def _unique_fewest(units: list[tuple[_Cell, ...]], passes: Callable[[tuple[_Cell, ...]], bool]
+                   ) -> tuple[tuple[_Cell, ...] | None, bool]:
+    """The one smallest set of units whose swap passes, searching sets by size while the
+    next size fits in `_MAX_CANDIDATES`; also whether any set passed (two or more of the
+    smallest passing size: ambiguous, None)."""
+    tried = 0
+    for size in range(1, len(units) + 1):
+        subsets = list(itertools.combinations(units, size))
+        tried += len(subsets)
+        if tried > _MAX_CANDIDATES:
+            return None, False
+        hits = [sum(s, ()) for s in subsets if passes(sum(s, ()))]
+        if hits:
+            return (hits[0] if len(hits) == 1 else None), True
+    return None, False
+
+
+def correct_by_check_digits(data: MrzData) -> MrzData:
+    """`data` with OCR look-alikes swapped in the letter-and-digit fields whose check digit
+    fails (or, for optional data under the composite only, whose composite fails), when
+    exactly one smallest swap makes every such field's check digit and the composite pass.
+    Fields whose check digit passes are never touched; without a unique answer `data` is
+    returned as read.
+
+    Swaps go by glyph first (every O of a field, say), since one print read by one OCR
+    confuses a glyph the same way throughout; only when no such swap passes at all are single
+    characters tried. The composite adds no evidence about a lone field (its weights line up
+    with the field's own), but it refuses corrections while another field is still wrong."""
+    failed = {c.name for c in data.checks if not c.ok}
+    fields = [f for f in _ALPHANUMERIC[data.format]
+              if f.check in failed or (f.check is None and "composite" in failed)]
+    if not fields:
+        return data
+    required = {f.check for f in fields if f.check} | ({"composite"}
+                                                       & {c.name for c in data.checks})
+    field_of = {(f.line, i): f for f in fields for i in range(f.start, f.end)
+                if data.lines[f.line][i] in _LOOKALIKES}
+
+    def swapped(cells: tuple[_Cell, ...]) -> tuple[str, ...]:
+        chars = [list(line) for line in data.lines]
+        for line, i in cells:
+            chars[line][i] = _LOOKALIKES[chars[line][i]]
+        return tuple("".join(line) for line in chars)
+
+    def passes(cells: tuple[_Cell, ...]) -> bool:
+        return all(c.ok for c in parse_mrz(swapped(cells)).checks if c.name in required)
+
+    glyphs: dict[tuple[_Field, str], list[_Cell]] = {}
+    for (line, i), field in field_of.items():
+        glyphs.setdefault((field, data.lines[line][i]), []).append((line, i))
+    cells, any_passed = _unique_fewest([tuple(g) for g in glyphs.values()], passes)
+    if cells is None and not any_passed:
+        cells, _ = _unique_fewest([(cell,) for cell in field_of], passes)
+    if cells is None:
+        return data
+    corrections = tuple(Correction(field_of[(line, i)].name, line, i, data.lines[line][i],
+                                   _LOOKALIKES[data.lines[line][i]])
+                        for line, i in sorted(cells))
+    return replace(parse_mrz(swapped(cells)), corrections=corrections)
 
 
 def mrz_date(yymmdd: str, *, future: bool, today: dt.date | None = None) -> dt.date | None:

@@ -4,7 +4,9 @@ The PP-OCR detector finds text lines; the MRZ is the lowest group of two or thre
 thin, left-aligned lines of equal length. Each line is read by Tesseract restricted to the
 MRZ alphabet, then fitted to the format's width, and characters are constrained to the class
 their position allows (digits in dates and check digits, letters in country codes). Check
-digits are then verified, not repaired.
+digits are then verified; in fields that allow letters and digits, where that class forcing
+cannot decide between O and 0 or I and 1, a failing check digit may choose between them
+(`correct_by_check_digits`, which lists every character it changed).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from verifier.documents.mrz import FORMATS, MRZ_ALPHABET, MrzData, parse_mrz
+from verifier.documents.mrz import (FORMATS, MRZ_ALPHABET, MrzData,
+                                    correct_by_check_digits, parse_mrz)
 from verifier.documents.mrz_cells import CHEVRON_LOOKALIKES, cell_line, ink_of, line_grid
 from verifier.documents.ocr import (OcrChar, flatten_background, read_single_line,
                                     read_single_line_chars)
@@ -244,7 +247,7 @@ def _read_zone(grey: np.ndarray, line_boxes: list[tuple[int, int, int, int]]
     for row, start, end in _OPTIONAL_FIELDS.get(fmt, ()):
         lines[row] = _filler_field(lines[row], start, end)
     try:
-        data = parse_mrz(lines)
+        data = correct_by_check_digits(parse_mrz(lines))
     except ValueError as exc:
         return MrzReading(None, tuple(raw), 0.0, zone, problem=str(exc))
     # Whitelisted Tesseract reads carry no confidence; the check digits are the evidence.
