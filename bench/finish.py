@@ -80,7 +80,7 @@ def kept_history(folder: Path, tmp: Path, size: int, models: LoadedModels, confi
         write_key_file(key_file, ring)
         store = CaseStore(f"sqlite:///{kept}", ring)
         fill_s = fill_history(CounterSessions(
-            store, models, config, open_galleries(store, models, config.fingerprint)), size, rng)
+            store, models, config, open_galleries(store, models, config)), size, rng)
         store.close()  # checkpoints the WAL into the file
         fill_file.write_text(f"{fill_s:.1f}\n")
     copy = tmp / kept.name
@@ -144,13 +144,13 @@ def main(argv: list[str] | None = None) -> int:
                        else f"sqlite:///{Path(tmp) / f'cases-{size}.sqlite3'}")
                 store = CaseStore(url, generate_ring())
                 fill_s = fill_history(CounterSessions(
-                    store, models, config, open_galleries(store, models, config.fingerprint)),
+                    store, models, config, open_galleries(store, models, config)),
                     size, rng)
             # A server loads its galleries before it says SERVING (timed apart): the rows
             # the fill wrote, or the kept history's, are opened here.
             started = time.perf_counter()
             sessions = CounterSessions(store, models, config,
-                                       open_galleries(store, models, config.fingerprint))
+                                       open_galleries(store, models, config))
             load_s = time.perf_counter() - started
             assert sessions.galleries is not None
             if args.max_load is not None:

@@ -13,7 +13,6 @@ from tests.harness import InProcessVerifier
 from tests.images import encode
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.face.document_faces import find_face
-from verifier.galleries.face import gallery_for as face_gallery_for
 from verifier.gallery import Enrolment
 from verifier.synthetic.frames import astronaut, framed_face
 from verifier.synthetic.recapture import Degradation, recapture
@@ -109,7 +108,9 @@ def test_live_face_against_documents_and_earlier_applicants(verifier: InProcessV
     # 4. A NIK enrolled with a different face (the cameraman's) comes back with this face.
     models = verifier.server.runtime.models
     other = find_face(cameraman(), models, verifier.config.face)
-    face_gallery_for(verifier.store.engine, verifier.store.keys).enrol(
+    galleries = verifier.server.runtime.sessions.galleries  # the server's own
+    assert galleries is not None
+    galleries.face.enrol(
         Enrolment("earlier-case", "1707015555550005", "face"), other.template.embedding)
     taken = session(verifier.address, "1707015555550005", [], steady)
     assert "face.nik_face_mismatch" in face_flags(taken)

@@ -26,7 +26,7 @@ NIK_B = "1707014202910002"
 def sessions(tmp_path: Path, models: LoadedModels, config: Config) -> Iterator[CounterSessions]:
     store = CaseStore(f"sqlite:///{tmp_path / 'cases.sqlite3'}")
     yield CounterSessions(store, models, config,
-                          open_galleries(store, models, config.fingerprint))
+                          open_galleries(store, models, config))
     store.close()
 
 

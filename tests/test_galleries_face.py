@@ -12,11 +12,24 @@ from sqlalchemy import create_engine, select
 
 from verifier.cases.crypto import EvidenceKeyError, generate_ring
 from verifier.cases.store import CaseStore
+from verifier.config import Config
 from verifier.errors import InvalidInput
+from verifier.face.embedders import DLIB_DIMENSION, DLIB_RESNET
 from verifier.face.index import ExactIndex
-from verifier.galleries.face import FaceGallery, gallery_for
+from verifier.galleries.face import EmbedderIdentity, FaceGallery, gallery_for
 from verifier.galleries.schema import face_gallery
 from verifier.gallery import Enrolment
+from verifier.models import read_registry
+
+
+
+def registry_identity(name: str, dimension: int) -> EmbedderIdentity:
+    """An embedder as the registry declares it (what the server opens its gallery for)."""
+    entries = {e.name: e for e in read_registry(Config().models_registry)}
+    return EmbedderIdentity(name, entries[name].sha256, dimension)
+
+
+DLIB = registry_identity(DLIB_RESNET, DLIB_DIMENSION)
 
 
 def vectors(n: int, seed: int = 0) -> np.ndarray:
@@ -48,8 +61,8 @@ def test_exact_index_agrees_with_brute_force() -> None:
 def test_gallery_persists_catches_up_and_removes(case_db_url: str) -> None:
     data = vectors(50)
     store = CaseStore(case_db_url, generate_ring())  # migrations make the gallery tables
-    writer = FaceGallery(create_engine(case_db_url), store.keys)  # e.g. the review page
-    reader = FaceGallery(create_engine(case_db_url), store.keys)  # the verifier's sessions
+    writer = FaceGallery(create_engine(case_db_url), store.keys, DLIB)  # e.g. the review page
+    reader = FaceGallery(create_engine(case_db_url), store.keys, DLIB)  # the verifier's sessions
     assert reader.search(data[0]) == []
     for i, v in enumerate(data):
         writer.enrol(Enrolment(f"case-{i}", nik(i), "face"), v)
@@ -64,7 +77,7 @@ def test_gallery_persists_catches_up_and_removes(case_db_url: str) -> None:
     assert writer.remove_case("case-8") == 1 and writer.remove_case("case-8") == 0
     assert [c.enrolment.case_id for c in reader.search(data[8], 1)] == ["case-7"]
     # A fresh process sees the same gallery from the database.
-    fresh = FaceGallery(create_engine(case_db_url), store.keys)
+    fresh = FaceGallery(create_engine(case_db_url), store.keys, DLIB)
     assert len(fresh) == 49 and fresh.search(data[3], 1)[0].enrolment.case_id == "case-3"
     same_nik = fresh.templates_of_nik(nik(7))
     assert [e.case_id for e, _ in same_nik] == ["case-7"]
@@ -77,8 +90,8 @@ def test_gallery_persists_catches_up_and_removes(case_db_url: str) -> None:
 
 def test_gallery_refuses_bad_templates(tmp_path: Path) -> None:
     store = CaseStore(f"sqlite:///{tmp_path / 'g.sqlite3'}")
-    gallery = gallery_for(store.engine, store.keys)
-    with pytest.raises(InvalidInput, match=r"128 finite numbers; got shape \(64,\)"):
+    gallery = gallery_for(store.engine, store.keys, DLIB)
+    with pytest.raises(InvalidInput, match=r"takes 128 finite numbers .*; got shape \(64,\)"):
         gallery.enrol(Enrolment("c", "n", "face"), np.zeros(64, np.float32))
     bad = np.zeros(128, np.float32)
     bad[3] = np.nan
@@ -91,14 +104,16 @@ def test_gallery_refuses_bad_templates(tmp_path: Path) -> None:
 def test_one_gallery_object_per_database(tmp_path: Path) -> None:
     store = CaseStore(f"sqlite:///{tmp_path / 'g.sqlite3'}")
     other = CaseStore(f"sqlite:///{tmp_path / 'h.sqlite3'}")
-    assert gallery_for(store.engine, store.keys) is gallery_for(store.engine, store.keys)
-    assert gallery_for(store.engine, store.keys) is not gallery_for(other.engine, other.keys)
+    assert gallery_for(store.engine, store.keys, DLIB) is gallery_for(store.engine, store.keys,
+                                                                       DLIB)
+    assert gallery_for(store.engine, store.keys, DLIB) is not gallery_for(other.engine,
+                                                                           other.keys, DLIB)
 
 
 def test_sealed_at_rest_and_rehashed_on_key_rotation(tmp_path: Path) -> None:
     db = tmp_path / "cases.sqlite3"
     store = CaseStore(f"sqlite:///{db}")
-    gallery = gallery_for(store.engine, store.keys)
+    gallery = gallery_for(store.engine, store.keys, DLIB)
     v = vectors(1)[0]
     gallery.enrol(Enrolment("case-1", nik(1), "face"), v)
     raw = db.read_bytes() + (tmp_path / "cases.sqlite3-wal").read_bytes()
@@ -106,12 +121,12 @@ def test_sealed_at_rest_and_rehashed_on_key_rotation(tmp_path: Path) -> None:
     assert nik(1).encode() not in raw
     rotated = generate_ring(store.keys)
     # While both keys are in the ring, the old hash is still found.
-    assert [e.case_id for e, _ in FaceGallery(store.engine, rotated).templates_of_nik(nik(1))
+    assert [e.case_id for e, _ in FaceGallery(store.engine, rotated, DLIB).templates_of_nik(nik(1))
             ] == ["case-1"]
     assert gallery.reencrypt(rotated) == 1 and gallery.reencrypt(rotated) == 0
     only_new = type(rotated)({rotated.active_id: rotated.keys[rotated.active_id]},
                              rotated.active_id)
-    reread = FaceGallery(create_engine(f"sqlite:///{db}"), only_new)
+    reread = FaceGallery(create_engine(f"sqlite:///{db}"), only_new, DLIB)
     [found] = reread.search(v, 1)
     assert found.enrolment.nik.startswith(f"{only_new.active_id}:")
     assert reread.same_nik(found.enrolment.nik, nik(1))

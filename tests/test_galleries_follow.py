@@ -29,6 +29,7 @@ def engine(case_db_url: str) -> Iterator[Engine]:
 def insert(db: Connection, case_id: str) -> int:
     return int(db.execute(face_gallery.insert().values(
         case_id=case_id, label="face", nik_hash="k:00", nik=b"sealed", embedding=b"sealed",
+        embedder="model@000000000000",
         enrolled_at=datetime.now(timezone.utc))).inserted_primary_key[0])
 
 

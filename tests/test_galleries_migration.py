@@ -1,6 +1,7 @@
-"""The gallery tables come from Alembic migrations 0002 and 0004: on an empty database, and on
-one whose face_gallery was made by an earlier build's create_all (NIKs in clear: dropped and
-made anew). `verifier retention purge` removes purged cases' gallery entries."""
+"""The gallery tables come from Alembic migrations 0002, 0004 and 0005: on an empty database,
+on one whose face_gallery was made by an earlier build's create_all (NIKs in clear: dropped and
+made anew), and on one with faces enrolled before rows named their embedder (dlib's ResNet
+made them all). `verifier retention purge` removes purged cases' gallery entries."""
 
 from __future__ import annotations
 
@@ -8,14 +9,21 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 
 from tests.test_cases_audit import cli, config_file, store_for
+from tests.test_galleries_face import DLIB
+from tests.test_galleries_face_embedder import WIDE
 from verifier.cases import migrate
 from verifier.cases.crypto import generate_ring
 from verifier.cases.store import CaseStore
 from verifier.galleries.face import FaceGallery
+from verifier.galleries.nik import NikHasher
+from verifier.galleries.schema import context
 from verifier.gallery import Enrolment
 
 
@@ -35,6 +43,51 @@ def test_empty_database_gets_both_tables(case_db_url: str) -> None:
                     .all()) == {"face_gallery": 0, "fingerprint_gallery": 0}
     assert "nik_hash" in columns["face_gallery"] and "nik_hash" in columns["fingerprint_gallery"]
     assert "index_vector" in columns["fingerprint_gallery"]
+    assert "embedder" in columns["face_gallery"]
+
+
+def upgrade_to(engine: Engine, revision: str, down: bool = False) -> None:
+    cfg = migrate._alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_faces_enrolled_before_0005_are_tagged_as_dlibs(case_db_url: str) -> None:
+    engine = create_engine(case_db_url)
+    upgrade_to(engine, "0004")
+    keys = generate_ring()
+    vector = np.linspace(-0.2, 0.2, 128, dtype=np.float32)
+    with engine.begin() as conn:  # a row as the gallery wrote it at revision 0004
+        conn.execute(text("INSERT INTO face_gallery (case_id, label, nik_hash, nik, embedding, "
+                          "enrolled_at) VALUES ('old', 'face', :h, :n, :e, :t)"), {
+            "h": NikHasher(keys).hash("1707010101900001"),
+            "n": keys.seal(b"1707010101900001", context("face_gallery", "nik", "old", "face")),
+            "e": keys.seal(vector.astype("<f4").tobytes(),
+                           context("face_gallery", "embedding", "old", "face")),
+            "t": "2026-01-01 00:00:00"})
+    store = CaseStore(case_db_url, keys)  # opening the store migrates
+    assert migrate.current_revision(store.engine) == migrate.head_revision()
+    with store.engine.connect() as conn:
+        assert conn.scalar(text("SELECT embedder FROM face_gallery")) == DLIB.label
+    # The registry's dlib model finds it; another model's gallery does not.
+    [found] = FaceGallery(store.engine, keys, DLIB).search(vector, 5)
+    assert found.enrolment.case_id == "old"
+    assert FaceGallery(store.engine, keys, WIDE).search(np.ones(512, np.float32), 5) == []
+    # The default only tagged the old rows: a row that names no embedder is refused.
+    with pytest.raises(IntegrityError), store.engine.begin() as conn:
+        conn.execute(text("INSERT INTO face_gallery (case_id, label, nik_hash, nik, embedding, "
+                          "enrolled_at) VALUES ('new', 'face', 'h', :b, :b, :t)"),
+                     {"b": b"x", "t": "2026-01-02 00:00:00"})
+    # Going back to 0004 keeps dlib's rows only: without the tag another model's would pass
+    # for dlib's.
+    FaceGallery(store.engine, keys, WIDE).enrol(Enrolment("wide", "1707010101900002", "face"),
+                                                 np.ones(512, np.float32) / 23)
+    store.engine.dispose()
+    upgrade_to(engine, "0004", down=True)
+    assert "embedder" not in gallery_columns(case_db_url)["face_gallery"]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT case_id FROM face_gallery")).scalars().all() == ["old"]
 
 
 def test_old_create_all_face_gallery_is_replaced(case_db_url: str) -> None:
@@ -59,7 +112,7 @@ def test_old_create_all_face_gallery_is_replaced(case_db_url: str) -> None:
     assert "nik_hash" in gallery_columns(case_db_url)["face_gallery"]
     with store.engine.connect() as conn:
         assert conn.scalar(text("SELECT count(*) FROM face_gallery")) == 0
-    gallery = FaceGallery(store.engine, store.keys)
+    gallery = FaceGallery(store.engine, store.keys, DLIB)
     gallery.enrol(Enrolment("c", "1707010101900001", "face"), np.ones(128, np.float32) / 12)
     assert [e.case_id for e, _ in gallery.templates_of_nik("1707010101900001")] == ["c"]
 
@@ -69,7 +122,7 @@ def test_retention_purge_removes_gallery_entries(tmp_path: Path) -> None:
     config = config_file(tmp_path)
     store = store_for(url, config)
     case, _ = store.start_session("s", 1, "loket-1", "p", {"nik": "1707010101900001"})
-    gallery = FaceGallery(store.engine, store.keys)
+    gallery = FaceGallery(store.engine, store.keys, DLIB)
     gallery.enrol(Enrolment(case.case_id, "1707010101900001", "face"),
                   np.ones(128, np.float32) / 12)
     gallery.enrol(Enrolment("not-a-stored-case", "1707010101900002", "face"),

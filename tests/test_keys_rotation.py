@@ -19,8 +19,8 @@ from verifier.cases.key_usage import key_ids_in_use
 from verifier.cases.schema import CaseRow
 from verifier.cases.store import CaseStore, keys_for
 from verifier.cli import main as verifier_main
-from verifier.face.embedding import EMBEDDING_DIM
-from verifier.galleries.face import gallery_for
+from verifier.face.embedding import EMBEDDING_DIM, MODEL_NAME
+from verifier.galleries.face import EmbedderIdentity, gallery_for
 from verifier.gallery import Enrolment
 
 
@@ -42,7 +42,9 @@ def test_a_running_store_seals_with_the_new_key_after_rotation(tmp_path: Path) -
     following = CaseStore(url, keys_for(url, str(key_file)))  # as `serve` and `review` open it
     fixed = CaseStore(url, load_key_file(key_file))  # twin: keys read once
     assert isinstance(following.keys, KeyFileRing)
-    faces = gallery_for(following.engine, following.keys)  # the server's duplicate search
+    # The server's duplicate search.
+    faces = gallery_for(following.engine, following.keys,
+                        EmbedderIdentity(MODEL_NAME, "0" * 64, EMBEDDING_DIM))
     assert sealed_with(following, add_case(following, "before")) == old_id
 
     assert keys_cli("rotate", "--db", url, "--key-file", str(key_file)) == 0

@@ -203,7 +203,7 @@ def test_finish_with_a_thousand_earlier_cases_reads_no_earlier_case(
 
     store = CaseStore(f"sqlite:///{tmp_path / 'cases.sqlite3'}")
     sessions = CounterSessions(store, models, config,
-                               open_galleries(store, models, config.fingerprint))
+                               open_galleries(store, models, config))
     galleries = sessions.galleries
     assert galleries is not None
     rng = np.random.default_rng(11)

@@ -1,5 +1,7 @@
 """`verifier galleries rebuild`: enrol finished cases the galleries do not hold (a database
-from before the galleries had their own tables, or one restored without them)."""
+from before the galleries had their own tables, or one restored without them), or with
+`--re-embed` enrol their faces again with the configured embedder (after `[face] embedder`
+changed: the face gallery searches only the configured model's rows)."""
 
 from __future__ import annotations
 
@@ -22,21 +24,22 @@ def _rebuild(args: argparse.Namespace) -> int:
 
     config = config_from(args)
     store = open_store(config)
-    models = load_models(config.models_registry)
-    galleries = open_galleries(store, models, config.fingerprint)
+    models = load_models(config.models_registry, embedder=config.face.embedder)
+    galleries = open_galleries(store, models, config)
     enrolled = faces_computed = 0
     for case_id in store.finished_case_ids():
         evidence = case_evidence(store.contents(case_id))
         capture = evidence.capture
-        if capture is not None and capture.face is None:
-            # Cases finished before faces were embedded on arrival: embed the kept capture.
+        # Cases finished before faces were embedded on arrival, and with --re-embed every
+        # case (its stored embedding is the model of its arrival, not necessarily the
+        # configured one): embed the kept capture.
+        if capture is not None and (capture.face is None or args.re_embed):
             data = store.payload(case_id, capture.sequence)
-            if data is not None:
-                face = face_evidence(decode_image(data, config.imaging).rgb, models,
-                                     config.face, live=True)
-                evidence = dataclasses.replace(evidence, capture=LiveCapture(
-                    capture.sequence, face))
-                faces_computed += face is not None
+            # Without the capture nothing is enrolled rather than another model's vector.
+            face = None if data is None else face_evidence(
+                decode_image(data, config.imaging).rgb, models, config.face, live=True)
+            evidence = dataclasses.replace(evidence, capture=LiveCapture(capture.sequence, face))
+            faces_computed += face is not None
         enrol_case(galleries, evidence)  # replaces the case's entries: safe to rerun
         enrolled += 1
     print(f"enrolled {enrolled} finished cases ({faces_computed} live faces embedded from "
@@ -54,6 +57,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                                  description="Enrol every finished case from the case store "
                                  "(replacing its entries), embedding the live face from the "
                                  "stored capture where the case predates embedding on arrival.")
+    rebuild.add_argument("--re-embed", action="store_true",
+                         help="embed every case's live face again from its stored capture with "
+                         "the configured [face] embedder (after changing it), instead of using "
+                         "the embedding stored when the capture arrived")
     rebuild.add_argument("--db", metavar="URL|PATH",
                          help="case store: SQLAlchemy URL or SQLite file path (default from "
                          "config)")

@@ -58,10 +58,10 @@ def _init(args: argparse.Namespace) -> int:
 def _reencrypt_gallery(store: CaseStore) -> int:
     """The duplicate-search galleries live in the same database, sealed alike (their NIK
     hashes are re-keyed too)."""
-    from verifier.galleries.face import gallery_for
+    from verifier.galleries.face import reencrypt_faces
     from verifier.galleries.fingerprints import reencrypt_fingerprints
 
-    return (gallery_for(store.engine, store.keys).reencrypt(store.keys)
+    return (reencrypt_faces(store.engine, store.keys)
             + reencrypt_fingerprints(store.engine, store.keys))
 
 

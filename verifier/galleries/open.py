@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 from verifier.cases.store import CaseStore
-from verifier.config import FingerprintConfig
+from verifier.config import Config
 from verifier.consistency.context import Galleries
+from verifier.face.embedders import face_embedder
 from verifier.fingerprint.analysis import MODEL_NAME
 from verifier.galleries import face, fingerprints
 from verifier.galleries.nik import NikHasher
 from verifier.models import LoadedModels
 
 
-def open_galleries(store: CaseStore, models: LoadedModels, config: FingerprintConfig
-                   ) -> Galleries:
-    """One gallery object per database and process (each keeps an in-memory index), loaded."""
+def open_galleries(store: CaseStore, models: LoadedModels, config: Config) -> Galleries:
+    """One gallery object per database and process (each keeps an in-memory index), loaded;
+    the face gallery holds the configured `[face] embedder`'s vectors only."""
     hasher = NikHasher(store.keys)
     shortlist = fingerprints.FingerprintGalleryConfig(
-        shortlist_cases=config.gallery_shortlist_cases,
-        shortlist_cases_single_finger=config.gallery_shortlist_cases_single_finger)
-    faces = face.gallery_for(store.engine, store.keys)
+        shortlist_cases=config.fingerprint.gallery_shortlist_cases,
+        shortlist_cases_single_finger=config.fingerprint.gallery_shortlist_cases_single_finger)
+    embedder = face_embedder(models, config.face.embedder, config.face.num_jitters,
+                             config.face.flip_tta)
+    faces = face.gallery_for(store.engine, store.keys, face.EmbedderIdentity.of(embedder))
     fingers = fingerprints.gallery_for(store.engine, store.keys, models[MODEL_NAME], shortlist)
     faces.load()
     fingers.load()

@@ -1,5 +1,5 @@
-"""The gallery tables (SQLAlchemy Core). Alembic migrations 0002 and 0004 create them; a
-change here needs a new migration.
+"""The gallery tables (SQLAlchemy Core). Alembic migrations 0002, 0004 and 0005 make them;
+a change here needs a new migration.
 
 Columns marked "sealed" hold AES-256-GCM ciphertext (verifier.cases.crypto), bound to their
 row by `context`.
@@ -7,10 +7,11 @@ row by `context`.
 
 from __future__ import annotations
 
-from sqlalchemy import (Column, DateTime, Integer, LargeBinary, MetaData, String, Table,
+from sqlalchemy import (Column, DateTime, Index, Integer, LargeBinary, MetaData, String, Table,
                         UniqueConstraint)
 
 NIK_HASH_CHARS = 64 + 1 + 64  # "<key id>:<hex HMAC-SHA256>" (key ids have at most 64 chars)
+EMBEDDER_CHARS = 128
 
 metadata = MetaData()
 
@@ -21,9 +22,15 @@ face_gallery = Table(
     Column("label", String(32), nullable=False),
     Column("nik_hash", String(NIK_HASH_CHARS), nullable=False, index=True),
     Column("nik", LargeBinary, nullable=False),  # sealed: only to re-hash on key rotation
-    Column("embedding", LargeBinary, nullable=False),  # sealed: 128 float32 little-endian
+    # sealed: float32 little-endian, as many as the embedder's dimension
+    Column("embedding", LargeBinary, nullable=False),
+    # "<registry name>@<model sha256, 12 hex>" (verifier.galleries.face.EmbedderIdentity):
+    # vectors of two models cannot be compared, so each embedder searches only its own rows.
+    Column("embedder", String(EMBEDDER_CHARS), nullable=False),
     Column("enrolled_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("case_id", "label", name="uq_face_gallery_case_label"),
+    # A catch-up reads its embedder's rows above the ids it holds, past other models' rows.
+    Index("ix_face_gallery_embedder_id", "embedder", "id"),
 )
 
 fingerprint_gallery = Table(

@@ -49,8 +49,7 @@ class Runtime:
     def set_models(self, models: LoadedModels) -> None:
         self.models = models
         self._sessions = CounterSessions(self.store, models, self.config,
-                                         open_galleries(self.store, models,
-                                                        self.config.fingerprint))
+                                         open_galleries(self.store, models, self.config))
 
     @property
     def sessions(self) -> CounterSessions:
