@@ -178,24 +178,3 @@ def test_an_overloaded_cpu_thins_out_analysis_instead_of_queueing(
     results = [m.result for m in sessions.store.contents(case.case_id).messages
                if m.kind == "frame"]
     assert results[1:] == [{"analysed": False, "reason": "busy"}] * 3
-
-
-def test_frames_behind_more_urgent_work_are_recorded_without_analysis(
-        tmp_path: Path, models: LoadedModels) -> None:
-    """While documents or fingerprints wait for the analysis threads a frame is committed at
-    once, unanalysed, so the station's later messages do not wait behind its guidance; its
-    twin, the same frame with nothing waiting, is analysed."""
-    sessions = CounterSessions(CaseStore(f"sqlite:///{tmp_path / 'c.sqlite3'}"), models,
-                               load_config())
-    sessions.start("s4", 1, "loket-1", "petugas-7", {})
-    good = encode_jpeg(framed_face())
-    queued = sessions.frame("s4", 2, good, more_urgent_waiting=True)
-    assert queued.committed and queued.assessment is None
-    analysed = sessions.frame("s4", 3, good)
-    assert analysed.assessment is not None and analysed.assessment.ready
-    case = sessions.store.find_case("s4")
-    assert case is not None
-    results = [m.result for m in sessions.store.contents(case.case_id).messages
-               if m.kind == "frame"]
-    assert results[0] == {"analysed": False, "reason": "queue"}
-    assert results[1]["ready_streak"] == 1  # the skipped frame left the streak alone

@@ -86,18 +86,3 @@ def test_shutdown_without_cancel_finishes_waiting_work() -> None:
     release.set()
     executor.shutdown(wait=True)
     assert waiting.result(0) == "uploaded"
-
-
-def test_waiting_before_counts_queued_more_urgent_work() -> None:
-    executor = PriorityExecutor(1, "test")
-    release = blocked(executor)
-    futures = [executor.submit(Urgency.DOCUMENT, lambda: None),
-               executor.submit(Urgency.GUIDANCE, lambda: None)]
-    assert executor.waiting_before(Urgency.GUIDANCE) == 1  # the document
-    assert executor.waiting_before(Urgency.DOCUMENT) == 0
-    assert executor.waiting_before(Urgency.UPLOAD) == 2
-    release.set()
-    for future in futures:
-        future.result(10)
-    assert executor.waiting_before(Urgency.UPLOAD) == 0  # taken work is no longer waiting
-    executor.shutdown()

@@ -154,16 +154,13 @@ class CounterSessions:
             return case_id, self._rejected(case_id, sequence, kind, b"", exc, digest, subtype)
         return case_id, None
 
-    def frame(self, client_session_id: str, sequence: int, jpeg: bytes, digest: str = "",
-              more_urgent_waiting: bool = False) -> MessageOutcome:
+    def frame(self, client_session_id: str, sequence: int, jpeg: bytes, digest: str = ""
+              ) -> MessageOutcome:
         """Live guidance for one camera frame. After `steady_frames` ready frames in a row
         the last one becomes the session's photo: its payload is kept, the passport crop is
         cut from it and its face embedded (in the result record; the crop in the outcome).
         On an overloaded CPU some frames are committed without analysis (no guidance; the
-        streak is unchanged): those of a station analysed slowly and recently, and every
-        frame that arrives while more urgent work waits for the analysis threads
-        (`more_urgent_waiting`): the station's later messages, handled in order, must not
-        wait behind its guidance."""
+        streak is unchanged)."""
         case_id, resent = self._new_message(client_session_id, sequence, digest, "frame",
                                             self.config.session.max_frames)
         if resent is not None:
@@ -176,13 +173,11 @@ class CounterSessions:
         started = time.monotonic()
         with self._streak_lock:
             last = self._last_analysis.get(case_id)
-        slow = (last is not None and last[1] * 1000 > capture.busy_analysis_ms
-                and started - last[0] < 1.0 / capture.busy_max_analysed_fps)
-        if slow or more_urgent_waiting:
+        if (last is not None and last[1] * 1000 > capture.busy_analysis_ms
+                and started - last[0] < 1.0 / capture.busy_max_analysed_fps):
             duplicate, _ = self.store.record_message(
                 case_id, sequence, "frame", data=jpeg, keep_payload=False,
-                result={"analysed": False, "reason": "busy" if slow else "queue"},
-                digest=digest)
+                result={"analysed": False, "reason": "busy"}, digest=digest)
             return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
         assessment = assess_photo(image, self.models, self.config, "counter")
         with self._streak_lock:

@@ -203,11 +203,8 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
             return await run(sessions.start, sid, seq, station or m.start.station_id,
                              officer, application, digest)
         if which == "frame":
-            # Behind more urgent work a frame is only recorded, at once (see
-            # CounterSessions.frame): its guidance would come too late anyway.
-            waiting = self.runtime.executor.waiting_before(Urgency.GUIDANCE) > 0
-            return await run(sessions.frame, sid, seq, m.frame.jpeg, digest, waiting,
-                             urgency=Urgency.VERDICT if waiting else Urgency.GUIDANCE)
+            return await run(sessions.frame, sid, seq, m.frame.jpeg, digest,
+                             urgency=Urgency.GUIDANCE)
         if which == "document":
             kind, kind_error = _known_enum(types_pb2.DocumentKind, m.document.kind,
                                            "document.kind", "DOCUMENT_KIND_")

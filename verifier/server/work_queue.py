@@ -46,7 +46,6 @@ class PriorityExecutor:
         self._order = itertools.count()  # first come first served within one urgency
         self._shutdown = False
         self._lock = threading.Lock()
-        self._waiting = [0] * len(Urgency)  # queued, not yet taken, per urgency
         self._threads = [threading.Thread(target=self._work, name=f"{thread_name_prefix}_{i}",
                                           daemon=True) for i in range(workers)]
         for thread in self._threads:
@@ -58,22 +57,13 @@ class PriorityExecutor:
             if self._shutdown:
                 raise RuntimeError("cannot schedule new work after shutdown")
             self._queue.put((int(urgency), next(self._order), future, (fn, args)))
-            self._waiting[urgency] += 1
         return future
-
-    def waiting_before(self, urgency: Urgency) -> int:
-        """How many queued tasks are more urgent than `urgency` (a thread will take them
-        first)."""
-        with self._lock:
-            return sum(self._waiting[:urgency])
 
     def _work(self) -> None:
         while True:
-            urgency, _, future, call = self._queue.get()
+            _, _, future, call = self._queue.get()
             if future is _STOP:
                 return
-            with self._lock:
-                self._waiting[urgency] -= 1
             if not future.set_running_or_notify_cancel():
                 continue
             fn, args = call
@@ -91,10 +81,9 @@ class PriorityExecutor:
             if cancel_futures:
                 while True:
                     try:
-                        urgency, _, future, _ = self._queue.get_nowait()
+                        _, _, future, _ = self._queue.get_nowait()
                     except queue.Empty:
                         break
-                    self._waiting[urgency] -= 1
                     future.cancel()
             # After every queued task: a stop per thread, in the last place.
             for _ in self._threads if first else ():
