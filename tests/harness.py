@@ -9,21 +9,32 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from verifier.cases.store import CaseStore
 from verifier.config import Config, load_config
-from verifier.pki.authority import CA_CERT, CRL, SERVER_CERT, SERVER_KEY
+from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
+                                    issue_station)
 from verifier.server.app import VerifierServer
 from verifier.server.probe import free_port, health_status, wait_serving
 
 __all__ = ["NO_ATTESTATION", "InProcessVerifier", "SubprocessVerifier", "free_port",
-           "health_status", "mutual_tls", "wait_serving"]
+           "health_status", "local_authority", "mutual_tls", "wait_serving"]
 
 ROOT = Path(__file__).resolve().parents[1]
 # Generated prints come from no SBI device: tests not about provenance do not require one.
 NO_ATTESTATION: dict[str, Any] = {"fingerprint": {"require_device_attestation": False}}
+
+
+def local_authority(folder: Path, stations: Iterable[str]) -> Path:
+    """`verifier pki init` for this machine's names in `folder`, and a certificate for each
+    station; returns `folder`."""
+    init_authority(folder, ["localhost", "127.0.0.1"])
+    for station in stations:
+        issue_station(folder, station)
+    return folder
 
 
 def mutual_tls(pki: Path) -> dict[str, str]:

@@ -17,7 +17,7 @@ from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application
-from tests.harness import InProcessVerifier, mutual_tls
+from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.cli import main as verifier_main
 from verifier.config import load_config
@@ -30,11 +30,7 @@ from verifier.server.probe import health_status
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("pki")
-    init_authority(d, ["localhost", "127.0.0.1"])
-    for station in ("loket-1", "loket-2", "loket-3"):
-        issue_station(d, station)
-    return d
+    return local_authority(tmp_path_factory.mktemp("pki"), ("loket-1", "loket-2", "loket-3"))
 
 
 @pytest.fixture(scope="module")

@@ -21,13 +21,13 @@ from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application
-from tests.harness import InProcessVerifier, mutual_tls
+from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from tests.test_mtls import acks, anonymous_start, refused, run_stream, station_tls
 from tests.test_server import error_reason
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.cases.sign_in import SignedIn
 from verifier.config import load_config
-from verifier.pki.authority import CA_CERT, init_authority, issue_station
+from verifier.pki.authority import CA_CERT
 from verifier.pki.client_tls import ClientTls
 
 OFFICER, PASSWORD = "petugas-siti", "kata-sandi-loket-2026"
@@ -36,11 +36,7 @@ TOTP_OFFICER = "petugas-budi"
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("pki")
-    init_authority(d, ["localhost", "127.0.0.1"])
-    for station in ("loket-1", "loket-2"):
-        issue_station(d, station)
-    return d
+    return local_authority(tmp_path_factory.mktemp("pki"), ("loket-1", "loket-2"))
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,13 @@ import pytest
 
 from tests.complete_case import Session as Messages
 from tests.complete_case import frame_jpeg
-from tests.harness import InProcessVerifier, mutual_tls
+from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from tests.precheck_credentials import Credentials, keyed_verifier
 from verifier.api.v1 import capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc
 from verifier.cases.store import CaseStore
 from verifier.cli import main as verifier_main
 from verifier.config import load_config
-from verifier.pki.authority import (CA_CERT, init_authority, issue_precheck_client,
-                                    issue_station, revoke)
+from verifier.pki.authority import CA_CERT, issue_precheck_client, revoke
 from verifier.pki.client_tls import ClientTls
 from verifier.server.api_keys import add_key, read_keys, remove_key
 from verifier.server.runtime import Runtime
@@ -69,9 +68,7 @@ def plain(keys: tuple[Path, dict[str, str]], tmp_path_factory: pytest.TempPathFa
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("pki")
-    init_authority(d, ["localhost", "127.0.0.1"])
-    issue_station(d, "loket-1")
+    d = local_authority(tmp_path_factory.mktemp("pki"), ("loket-1",))
     for client in ("portal", "booth"):
         issue_precheck_client(d, client)
     return d

@@ -23,14 +23,13 @@ from capture_station.scanners.sbi import SbiScanner, read_trust_file
 from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session, complete_session, finger_png
-from tests.harness import InProcessVerifier, mutual_tls
+from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from tests.test_mtls import anonymous_start, run_stream, station_tls
 from tests.test_server import of
 from verifier.api.v1 import capture_pb2, types_pb2
 from verifier.config import Config, load_config
 from verifier.fingerprint.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, chain_hash,
                                              public_key_text, sign_jws)
-from verifier.pki.authority import init_authority, issue_station
 
 PROVENANCE_RULES = {"fingerprint.unattributed", "fingerprint.forged_record"}
 
@@ -59,10 +58,7 @@ class Device:
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("pki")
-    init_authority(d, ["localhost", "127.0.0.1"])
-    issue_station(d, "loket-1")
-    return d
+    return local_authority(tmp_path_factory.mktemp("pki"), ("loket-1",))
 
 
 @pytest.fixture(scope="module")

@@ -18,11 +18,11 @@ from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application, finger_png, frame_jpeg
-from tests.harness import InProcessVerifier, mutual_tls
+from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.config import load_config
 from verifier.errors import LimitExceeded
-from verifier.pki.authority import CA_CERT, init_authority, issue_station
+from verifier.pki.authority import CA_CERT
 from verifier.pki.client_tls import ClientTls
 from verifier.server.limits import TokenBuckets
 
@@ -32,11 +32,7 @@ STATIONS = [f"loket-{i}" for i in range(1, 10)]
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    d = tmp_path_factory.mktemp("pki")
-    init_authority(d, ["localhost", "127.0.0.1"])
-    for station in STATIONS:
-        issue_station(d, station)
-    return d
+    return local_authority(tmp_path_factory.mktemp("pki"), STATIONS)
 
 
 @pytest.fixture(scope="module")
