@@ -14,10 +14,14 @@ PRECHECK_URI_PREFIX = "urn:lebong-verifier:precheck:"
 _STATION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
+def _checked(value: str, what: str) -> str:
+    if not _STATION_ID.match(value):
+        raise ValueError(f"{what} {value!r} must be 1-64 of A-Z a-z 0-9 _ . -")
+    return value
+
+
 def check_station_id(station_id: str) -> str:
-    if not _STATION_ID.match(station_id):
-        raise ValueError(f"station id {station_id!r} must be 1-64 of A-Z a-z 0-9 _ . -")
-    return station_id
+    return _checked(station_id, "station id")
 
 
 def station_uri(station_id: str) -> str:
@@ -26,9 +30,7 @@ def station_uri(station_id: str) -> str:
 
 def check_client_name(name: str) -> str:
     """A precheck client's name: the same characters as a station id (it names files)."""
-    if not _STATION_ID.match(name):
-        raise ValueError(f"client name {name!r} must be 1-64 of A-Z a-z 0-9 _ . -")
-    return name
+    return _checked(name, "client name")
 
 
 def precheck_uri(name: str) -> str:
