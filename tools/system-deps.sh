@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs from outside PyPI: Tesseract with its Indonesian data,
-# PostgreSQL (the case-store tests start their own server) and Chromium (the review page's
-# browser tests) from Debian, and uv (from PyPI, when missing). Idempotent; quiet when all
+# PostgreSQL (the case-store tests start their own server), Chromium (the browser tests) and
+# nginx (the gRPC load balancer of the local cluster test) from Debian, and uv (from PyPI, when missing). Idempotent; quiet when all
 # is there.
 set -euo pipefail
 
@@ -14,6 +14,9 @@ fi
 # initdb and pg_ctl live under /usr/lib/postgresql/<version>/bin, not on PATH.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   need_apt+=(postgresql)
+fi
+if [ ! -x /usr/sbin/nginx ]; then
+  need_apt+=(nginx)
 fi
 if [ ! -x /usr/bin/chromium ]; then
   need_apt+=(chromium)
