@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs from outside PyPI: Tesseract with its Indonesian data,
 # PostgreSQL (the case-store tests start their own server), Chromium (the browser tests) and
-# nginx (the gRPC load balancer of the local cluster test) from Debian, and uv (from PyPI, when missing). Idempotent; quiet when all
+# nginx (the gRPC load balancer of the local cluster test) and the fonts the open-world
+# document generator renders with (Arial-metric sans, OCR-B) from Debian, and uv (from PyPI, when missing). Idempotent; quiet when all
 # is there.
 set -euo pipefail
 
@@ -18,6 +19,13 @@ fi
 if [ ! -x /usr/sbin/nginx ]; then
   need_apt+=(nginx)
 fi
+for font in fonts-liberation2:/usr/share/fonts/truetype/liberation2 \
+            fonts-croscore:/usr/share/fonts/truetype/croscore \
+            fonts-ocr-b:/usr/share/fonts/opentype/ocr-b; do
+  if [ ! -d "${font#*:}" ]; then
+    need_apt+=("${font%%:*}")
+  fi
+done
 if [ ! -x /usr/bin/chromium ]; then
   need_apt+=(chromium)
 fi
