@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from verifier.documents.mrz import (FORMATS, Correction, check_digit, correct_by_check_digits,
                                    mrz_date, parse_mrz, td3_lines)
+from verifier.documents.passport import mrz_fields
 
 # ICAO 9303 part 4 specimen (Anna Maria Eriksson, Utopia).
 TD3 = ("P<UTOERIKSSON<<ANNA<MARIA<<<<<<<<<<<<<<<<<<<",
@@ -148,6 +149,17 @@ def test_optional_data_under_the_composite_only_is_corrected() -> None:
     corrected = correct_by_check_digits(read)
     assert corrected.lines == printed
     assert corrected.corrections == (Correction("optional_data", 0, 18, "1", "I"),)
+
+
+def test_the_read_fields_say_which_value_the_check_digits_chose() -> None:
+    printed = _passport("B0123456")
+    fields = {f.name: f for f in mrz_fields(
+        correct_by_check_digits(parse_mrz(_misread(printed, 1, 1, "O"))), 0.9)}
+    assert fields["document_number"].value == "B0123456"
+    assert fields["document_number"].corrected_by == "check digits"
+    assert {n for n, f in fields.items() if f.corrected_by} == {"document_number"}
+    # As read: nothing is marked corrected.
+    assert not any(f.corrected_by for f in mrz_fields(parse_mrz(printed), 0.9))
 
 
 _LINES = st.sampled_from(sorted(FORMATS.values())).flatmap(

@@ -17,10 +17,14 @@ class ReadField:
     value: str  # normalised (ISO dates, upper-case names, snapped enumerations)
     raw_text: str
     confidence: float  # 0-1
+    # What changed the reading into `value`, beyond normalising its form: "" when the value is
+    # as read; "gazetteer", "vocabulary:<list>" or "check digits" when a closed list or the
+    # MRZ's check digits chose it, so officers and auditors know the reading was corrected.
+    corrected_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "value": self.value, "raw_text": self.raw_text,
-                "confidence": self.confidence}
+                "confidence": self.confidence, "corrected_by": self.corrected_by}
 
 
 @dataclass(frozen=True)

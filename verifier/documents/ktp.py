@@ -23,7 +23,7 @@ from verifier.documents.labels import LabelledValue, labelled_values
 from verifier.documents.layout import KTP_PORTRAIT_BOX, box_px
 from verifier.documents.nik import NIK_LENGTH, NikInfo, decode_nik
 from verifier.documents.vote import FieldRead, Vote, recognised_nik, vote
-from verifier.documents.normalise import (clean_upper, digits_only, parse_dmy,
+from verifier.documents.normalise import (Snapped, clean_upper, digits_only, parse_dmy,
                                           roman_numerals_restored, similarity, snap,
                                           snap_leading, squash)
 from verifier.documents.ocr import (OcrLine, OcrWord, flatten_background, read_lines,
@@ -168,20 +168,28 @@ def _voted(grey: np.ndarray, value: LabelledValue, whitelist: str, form: Form,
     return vote(reads, (lambda v: decode_nik(v).valid) if form is _nik_form else lambda _: True)
 
 
-def _field(name: str, value: str, raw: str, confidence: float) -> ReadField:
+def _field(name: str, value: str, raw: str, confidence: float, corrected_by: str = ""
+           ) -> ReadField:
     return ReadField(name=name, value=value, raw_text=raw,
-                     confidence=round(max(0.0, min(1.0, confidence)), 3))
+                     confidence=round(max(0.0, min(1.0, confidence)), 3),
+                     corrected_by=corrected_by)
+
+
+def _snap_source(read: str, snapped: Snapped | None, source: str) -> str:
+    """`source` when a closed list changed the reading, "" when it only confirmed it."""
+    return source if snapped is not None and squash(snapped.value) != squash(read) else ""
 
 
 def _snapped_field(name: str, raw: LabelledValue | None, allowed: tuple[str, ...],
-                   min_score: float = 0.6) -> ReadField | None:
+                   source: str, min_score: float = 0.6) -> ReadField | None:
     if raw is None or not raw.words:
         return None
     text = clean_upper(raw.text)
     snapped = snap_leading(text, allowed, min_score=min_score)
     if snapped is None:
         return _field(name, text, raw.text, raw.confidence * 0.5)
-    return _field(name, snapped.value, raw.text, raw.confidence * snapped.score)
+    return _field(name, snapped.value, raw.text, raw.confidence * snapped.score,
+                  _snap_source(text, snapped, source))
 
 
 def _place_field(name: str, raw: LabelledValue | None, places: tuple[str, ...]) -> ReadField | None:
@@ -192,7 +200,8 @@ def _place_field(name: str, raw: LabelledValue | None, places: tuple[str, ...]) 
     snapped = snap(text, places, min_score=0.8, margin=0.08) if places else None
     if snapped is None:
         return _field(name, text, raw.text, raw.confidence * (0.6 if places else 1.0))
-    return _field(name, snapped.value, raw.text, raw.confidence * snapped.score)
+    return _field(name, snapped.value, raw.text, raw.confidence * snapped.score,
+                  _snap_source(text, snapped, "gazetteer"))
 
 
 def _split_jenis_kelamin(value: LabelledValue) -> tuple[LabelledValue, LabelledValue | None]:
@@ -219,7 +228,8 @@ def _blood_type(raw: LabelledValue | None) -> ReadField | None:
         return _field("golongan_darah", "-", raw.text, conf * 0.8)
     snapped = snap(text.strip(":;-—_~."), vocab.BLOOD_TYPES, min_score=0.5)
     value = snapped.value if snapped else text
-    return _field("golongan_darah", value, raw.text, conf * 0.5)
+    return _field("golongan_darah", value, raw.text, conf * 0.5,
+                  _snap_source(text, snapped, "vocabulary:blood groups"))
 
 
 def _checked_field(name: str, grey: np.ndarray, value: LabelledValue, whitelist: str,
@@ -259,14 +269,16 @@ def _header(lines: list[OcrLine]) -> tuple[ReadField | None, ReadField | None]:
         name = clean_upper(" ".join(w.text for w in words))
         province = snap(name, _PROVINCE_NAMES, min_score=0.75, margin=0.05)
         provinsi = _field("provinsi", province.value if province else name, line.text,
-                          conf * (province.score if province else 0.6))
+                          conf * (province.score if province else 0.6),
+                          _snap_source(name, province, "vocabulary:provinces"))
         kab = None
         if i + 1 < len(lines) and (words := _header_words(lines[i + 1].words)):
             text = clean_upper(" ".join(w.text for w in words))
             snapped = snap(text, _REGENCY_CARD_NAMES, min_score=0.8, margin=0.05)
             kab = _field("kabupaten_kota", snapped.value if snapped else text,
                          lines[i + 1].text, min(w.confidence for w in words)
-                         * (snapped.score if snapped else 0.6))
+                         * (snapped.score if snapped else 0.6),
+                         _snap_source(text, snapped, "vocabulary:regencies"))
         return provinsi, kab
     return None, None
 
@@ -350,7 +362,8 @@ def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> 
 
     if (v := values.get("jenis_kelamin")) is not None:
         sex, blood = _split_jenis_kelamin(v)
-        if (f := _snapped_field("jenis_kelamin", sex, vocab.SEXES)) is not None:
+        if (f := _snapped_field("jenis_kelamin", sex, vocab.SEXES,
+                                "vocabulary:sexes")) is not None:
             fields["jenis_kelamin"] = f
         if (f := _blood_type(blood)) is not None:
             fields["golongan_darah"] = f
@@ -383,13 +396,15 @@ def read_ktp(card_rgb: np.ndarray, recogniser: TextRecogniser | None = None) -> 
     if (f := _place_field("kelurahan_desa", values.get("kelurahan_desa"), villages)) is not None:
         fields["kelurahan_desa"] = f
 
-    for name, allowed in (("agama", vocab.RELIGIONS),
-                          ("status_perkawinan", vocab.MARITAL_STATUSES),
-                          ("kewarganegaraan", vocab.NATIONALITIES)):
-        if (f := _snapped_field(name, values.get(name), allowed)) is not None:
+    for name, allowed, source in (
+            ("agama", vocab.RELIGIONS, "vocabulary:religions"),
+            ("status_perkawinan", vocab.MARITAL_STATUSES, "vocabulary:marital statuses"),
+            ("kewarganegaraan", vocab.NATIONALITIES, "vocabulary:nationalities")):
+        if (f := _snapped_field(name, values.get(name), allowed, source)) is not None:
             fields[name] = f
+    # The Dukcapil occupation list is closed (the codes SIAK records), so it may correct.
     if (f := _snapped_field("pekerjaan", values.get("pekerjaan"), vocab.OCCUPATIONS,
-                            min_score=0.8)) is not None:
+                            "vocabulary:occupations", min_score=0.8)) is not None:
         fields["pekerjaan"] = f
 
     if (v := values.get("berlaku_hingga")) is not None and v.words:

@@ -28,12 +28,16 @@ def mrz_fields(data: MrzData, confidence: float) -> tuple[ReadField, ...]:
     """The contract's field names from a parsed MRZ. A field whose check digit fails keeps
     its value but gets confidence 0, so rules see the read and its doubt."""
     failed = {c.name for c in data.checks if not c.ok}
+    # Check digits only ever choose characters of the number and the optional data.
+    corrected = {"personal_number" if c.field == "optional_data" else c.field
+                 for c in data.corrections}
     birth = mrz_date(data.birth_date, future=False)
     expiry = mrz_date(data.expiry_date, future=True)
 
     def field(name: str, value: str, raw: str, check: str | None = None) -> ReadField:
         conf = 0.0 if check in failed else confidence
-        return ReadField(name=name, value=value, raw_text=raw, confidence=round(conf, 3))
+        return ReadField(name=name, value=value, raw_text=raw, confidence=round(conf, 3),
+                         corrected_by="check digits" if name in corrected else "")
 
     return (
         field("document_type", data.document_type, data.document_type),

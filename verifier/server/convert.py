@@ -98,7 +98,8 @@ def item_result_to_pb(sequence: int, item: ItemAnalysis) -> capture_pb2.ItemResu
         sequence=sequence, checks=[requirement_to_pb(c) for c in item.checks],
         summary=item.summary,
         fields=[types_pb2.DocumentField(name=f.name, value=f.value, raw_text=f.raw_text,
-                                        confidence=f.confidence) for f in item.fields])
+                                        confidence=f.confidence, corrected_by=f.corrected_by)
+                for f in item.fields])
 
 
 def photo_report_to_pb(photo_id: str, a: PhotoAssessment) -> precheck_pb2.PhotoReport:

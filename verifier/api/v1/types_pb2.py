@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bverifier/api/v1/types.proto\x12\x0fverifier.api.v1\x1a\x17google/rpc/status.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\xa5\x02\n\x0f\x41pplicationData\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12\x0b\n\x03nik\x18\x02 \x01(\t\x12,\n\rdate_of_birth\x18\x03 \x01(\x0b\x32\x15.verifier.api.v1.Date\x12\x16\n\x0eplace_of_birth\x18\x04 \x01(\t\x12!\n\x03sex\x18\x05 \x01(\x0e\x32\x14.verifier.api.v1.Sex\x12\x34\n\rpassport_type\x18\x06 \x01(\x0e\x32\x1d.verifier.api.v1.PassportType\x12\x17\n\x0fparents_consent\x18\x07 \x01(\x08\x12:\n\x10\x61pplication_kind\x18\x08 \x01(\x0e\x32 .verifier.api.v1.ApplicationKind\"\xba\x01\n\x11RequirementResult\x12\x13\n\x0brequirement\x18\x01 \x01(\t\x12)\n\x07outcome\x18\x02 \x01(\x0e\x32\x18.verifier.api.v1.Outcome\x12\r\n\x05value\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x01\x12\x11\n\tthreshold\x18\x06 \x01(\x01\x12\x12\n\nmessage_id\x18\x07 \x01(\t\x12\x12\n\nmessage_en\x18\x08 \x01(\t\"?\n\x03\x42ox\x12\x0c\n\x04left\x18\x01 \x01(\x05\x12\x0b\n\x03top\x18\x02 \x01(\x05\x12\r\n\x05right\x18\x03 \x01(\x05\x12\x0e\n\x06\x62ottom\x18\x04 \x01(\x05\"\xd4\x01\n\x04\x46lag\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12+\n\x08severity\x18\x02 \x01(\x0e\x32\x19.verifier.api.v1.Severity\x12\x35\n\x08\x65vidence\x18\x03 \x03(\x0b\x32#.verifier.api.v1.Flag.EvidenceEntry\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12\x12\n\nmessage_en\x18\x05 \x01(\t\x1a/\n\rEvidenceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"A\n\tItemError\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\"\n\x06status\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\"R\n\rDocumentField\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x10\n\x08raw_text\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x01\"\xae\x01\n\x0bMatchResult\x12\x10\n\x08modality\x18\x01 \x01(\t\x12\r\n\x05probe\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x12\n\nscore_unit\x18\x05 \x01(\t\x12\x11\n\tthreshold\x18\x06 \x01(\x01\x12\x17\n\x0foperating_point\x18\x07 \x01(\t\x12\r\n\x05match\x18\x08 \x01(\x08\x12\r\n\x05model\x18\t \x01(\t*8\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEX_MALE\x10\x01\x12\x0e\n\nSEX_FEMALE\x10\x02*g\n\x0cPassportType\x12\x1d\n\x19PASSPORT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PASSPORT_TYPE_ORDINARY\x10\x01\x12\x1c\n\x18PASSPORT_TYPE_ELECTRONIC\x10\x02*m\n\x0f\x41pplicationKind\x12 \n\x1c\x41PPLICATION_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41PPLICATION_KIND_FIRST\x10\x01\x12\x1c\n\x18\x41PPLICATION_KIND_RENEWAL\x10\x02*\x82\x02\n\x0c\x44ocumentKind\x12\x1d\n\x19\x44OCUMENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44OCUMENT_KIND_KTP\x10\x01\x12 \n\x1c\x44OCUMENT_KIND_AKTA_KELAHIRAN\x10\x02\x12\x18\n\x14\x44OCUMENT_KIND_IJAZAH\x10\x03\x12\x1c\n\x18\x44OCUMENT_KIND_BUKU_NIKAH\x10\x04\x12 \n\x1c\x44OCUMENT_KIND_KARTU_KELUARGA\x10\x05\x12\x1e\n\x1a\x44OCUMENT_KIND_OLD_PASSPORT\x10\x06\x12 \n\x1c\x44OCUMENT_KIND_UPLOADED_PHOTO\x10\x07*\xf8\x02\n\x0e\x46ingerPosition\x12\x1f\n\x1b\x46INGER_POSITION_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x46INGER_POSITION_RIGHT_THUMB\x10\x01\x12\x1f\n\x1b\x46INGER_POSITION_RIGHT_INDEX\x10\x02\x12 \n\x1c\x46INGER_POSITION_RIGHT_MIDDLE\x10\x03\x12\x1e\n\x1a\x46INGER_POSITION_RIGHT_RING\x10\x04\x12 \n\x1c\x46INGER_POSITION_RIGHT_LITTLE\x10\x05\x12\x1e\n\x1a\x46INGER_POSITION_LEFT_THUMB\x10\x06\x12\x1e\n\x1a\x46INGER_POSITION_LEFT_INDEX\x10\x07\x12\x1f\n\x1b\x46INGER_POSITION_LEFT_MIDDLE\x10\x08\x12\x1d\n\x19\x46INGER_POSITION_LEFT_RING\x10\t\x12\x1f\n\x1b\x46INGER_POSITION_LEFT_LITTLE\x10\n*[\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_PASS\x10\x01\x12\x10\n\x0cOUTCOME_FAIL\x10\x02\x12\x13\n\x0fOUTCOME_UNKNOWN\x10\x03*_\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n\rSEVERITY_INFO\x10\x01\x12\x13\n\x0fSEVERITY_REVIEW\x10\x02\x12\x11\n\rSEVERITY_FAIL\x10\x03*_\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x11\n\rDECISION_PASS\x10\x01\x12\x13\n\x0f\x44\x45\x43ISION_REVIEW\x10\x02\x12\x11\n\rDECISION_FAIL\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bverifier/api/v1/types.proto\x12\x0fverifier.api.v1\x1a\x17google/rpc/status.proto\"0\n\x04\x44\x61te\x12\x0c\n\x04year\x18\x01 \x01(\x05\x12\r\n\x05month\x18\x02 \x01(\x05\x12\x0b\n\x03\x64\x61y\x18\x03 \x01(\x05\"\xa5\x02\n\x0f\x41pplicationData\x12\x11\n\tfull_name\x18\x01 \x01(\t\x12\x0b\n\x03nik\x18\x02 \x01(\t\x12,\n\rdate_of_birth\x18\x03 \x01(\x0b\x32\x15.verifier.api.v1.Date\x12\x16\n\x0eplace_of_birth\x18\x04 \x01(\t\x12!\n\x03sex\x18\x05 \x01(\x0e\x32\x14.verifier.api.v1.Sex\x12\x34\n\rpassport_type\x18\x06 \x01(\x0e\x32\x1d.verifier.api.v1.PassportType\x12\x17\n\x0fparents_consent\x18\x07 \x01(\x08\x12:\n\x10\x61pplication_kind\x18\x08 \x01(\x0e\x32 .verifier.api.v1.ApplicationKind\"\xba\x01\n\x11RequirementResult\x12\x13\n\x0brequirement\x18\x01 \x01(\t\x12)\n\x07outcome\x18\x02 \x01(\x0e\x32\x18.verifier.api.v1.Outcome\x12\r\n\x05value\x18\x03 \x01(\x01\x12\x0c\n\x04unit\x18\x04 \x01(\t\x12\r\n\x05score\x18\x05 \x01(\x01\x12\x11\n\tthreshold\x18\x06 \x01(\x01\x12\x12\n\nmessage_id\x18\x07 \x01(\t\x12\x12\n\nmessage_en\x18\x08 \x01(\t\"?\n\x03\x42ox\x12\x0c\n\x04left\x18\x01 \x01(\x05\x12\x0b\n\x03top\x18\x02 \x01(\x05\x12\r\n\x05right\x18\x03 \x01(\x05\x12\x0e\n\x06\x62ottom\x18\x04 \x01(\x05\"\xd4\x01\n\x04\x46lag\x12\x0f\n\x07rule_id\x18\x01 \x01(\t\x12+\n\x08severity\x18\x02 \x01(\x0e\x32\x19.verifier.api.v1.Severity\x12\x35\n\x08\x65vidence\x18\x03 \x03(\x0b\x32#.verifier.api.v1.Flag.EvidenceEntry\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12\x12\n\nmessage_en\x18\x05 \x01(\t\x1a/\n\rEvidenceEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"A\n\tItemError\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\"\n\x06status\x18\x02 \x01(\x0b\x32\x12.google.rpc.Status\"h\n\rDocumentField\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\x12\x10\n\x08raw_text\x18\x03 \x01(\t\x12\x12\n\nconfidence\x18\x04 \x01(\x01\x12\x14\n\x0c\x63orrected_by\x18\x05 \x01(\t\"\xae\x01\n\x0bMatchResult\x12\x10\n\x08modality\x18\x01 \x01(\t\x12\r\n\x05probe\x18\x02 \x01(\t\x12\x11\n\treference\x18\x03 \x01(\t\x12\r\n\x05score\x18\x04 \x01(\x01\x12\x12\n\nscore_unit\x18\x05 \x01(\t\x12\x11\n\tthreshold\x18\x06 \x01(\x01\x12\x17\n\x0foperating_point\x18\x07 \x01(\t\x12\r\n\x05match\x18\x08 \x01(\x08\x12\r\n\x05model\x18\t \x01(\t*8\n\x03Sex\x12\x13\n\x0fSEX_UNSPECIFIED\x10\x00\x12\x0c\n\x08SEX_MALE\x10\x01\x12\x0e\n\nSEX_FEMALE\x10\x02*g\n\x0cPassportType\x12\x1d\n\x19PASSPORT_TYPE_UNSPECIFIED\x10\x00\x12\x1a\n\x16PASSPORT_TYPE_ORDINARY\x10\x01\x12\x1c\n\x18PASSPORT_TYPE_ELECTRONIC\x10\x02*m\n\x0f\x41pplicationKind\x12 \n\x1c\x41PPLICATION_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41PPLICATION_KIND_FIRST\x10\x01\x12\x1c\n\x18\x41PPLICATION_KIND_RENEWAL\x10\x02*\x82\x02\n\x0c\x44ocumentKind\x12\x1d\n\x19\x44OCUMENT_KIND_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44OCUMENT_KIND_KTP\x10\x01\x12 \n\x1c\x44OCUMENT_KIND_AKTA_KELAHIRAN\x10\x02\x12\x18\n\x14\x44OCUMENT_KIND_IJAZAH\x10\x03\x12\x1c\n\x18\x44OCUMENT_KIND_BUKU_NIKAH\x10\x04\x12 \n\x1c\x44OCUMENT_KIND_KARTU_KELUARGA\x10\x05\x12\x1e\n\x1a\x44OCUMENT_KIND_OLD_PASSPORT\x10\x06\x12 \n\x1c\x44OCUMENT_KIND_UPLOADED_PHOTO\x10\x07*\xf8\x02\n\x0e\x46ingerPosition\x12\x1f\n\x1b\x46INGER_POSITION_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x46INGER_POSITION_RIGHT_THUMB\x10\x01\x12\x1f\n\x1b\x46INGER_POSITION_RIGHT_INDEX\x10\x02\x12 \n\x1c\x46INGER_POSITION_RIGHT_MIDDLE\x10\x03\x12\x1e\n\x1a\x46INGER_POSITION_RIGHT_RING\x10\x04\x12 \n\x1c\x46INGER_POSITION_RIGHT_LITTLE\x10\x05\x12\x1e\n\x1a\x46INGER_POSITION_LEFT_THUMB\x10\x06\x12\x1e\n\x1a\x46INGER_POSITION_LEFT_INDEX\x10\x07\x12\x1f\n\x1b\x46INGER_POSITION_LEFT_MIDDLE\x10\x08\x12\x1d\n\x19\x46INGER_POSITION_LEFT_RING\x10\t\x12\x1f\n\x1b\x46INGER_POSITION_LEFT_LITTLE\x10\n*[\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_PASS\x10\x01\x12\x10\n\x0cOUTCOME_FAIL\x10\x02\x12\x13\n\x0fOUTCOME_UNKNOWN\x10\x03*_\n\x08Severity\x12\x18\n\x14SEVERITY_UNSPECIFIED\x10\x00\x12\x11\n\rSEVERITY_INFO\x10\x01\x12\x13\n\x0fSEVERITY_REVIEW\x10\x02\x12\x11\n\rSEVERITY_FAIL\x10\x03*_\n\x08\x44\x65\x63ision\x12\x18\n\x14\x44\x45\x43ISION_UNSPECIFIED\x10\x00\x12\x11\n\rDECISION_PASS\x10\x01\x12\x13\n\x0f\x44\x45\x43ISION_REVIEW\x10\x02\x12\x11\n\rDECISION_FAIL\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,22 +34,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FLAG_EVIDENCEENTRY']._loaded_options = None
   _globals['_FLAG_EVIDENCEENTRY']._serialized_options = b'8\001'
-  _globals['_SEX']._serialized_start=1216
-  _globals['_SEX']._serialized_end=1272
-  _globals['_PASSPORTTYPE']._serialized_start=1274
-  _globals['_PASSPORTTYPE']._serialized_end=1377
-  _globals['_APPLICATIONKIND']._serialized_start=1379
-  _globals['_APPLICATIONKIND']._serialized_end=1488
-  _globals['_DOCUMENTKIND']._serialized_start=1491
-  _globals['_DOCUMENTKIND']._serialized_end=1749
-  _globals['_FINGERPOSITION']._serialized_start=1752
-  _globals['_FINGERPOSITION']._serialized_end=2128
-  _globals['_OUTCOME']._serialized_start=2130
-  _globals['_OUTCOME']._serialized_end=2221
-  _globals['_SEVERITY']._serialized_start=2223
-  _globals['_SEVERITY']._serialized_end=2318
-  _globals['_DECISION']._serialized_start=2320
-  _globals['_DECISION']._serialized_end=2415
+  _globals['_SEX']._serialized_start=1238
+  _globals['_SEX']._serialized_end=1294
+  _globals['_PASSPORTTYPE']._serialized_start=1296
+  _globals['_PASSPORTTYPE']._serialized_end=1399
+  _globals['_APPLICATIONKIND']._serialized_start=1401
+  _globals['_APPLICATIONKIND']._serialized_end=1510
+  _globals['_DOCUMENTKIND']._serialized_start=1513
+  _globals['_DOCUMENTKIND']._serialized_end=1771
+  _globals['_FINGERPOSITION']._serialized_start=1774
+  _globals['_FINGERPOSITION']._serialized_end=2150
+  _globals['_OUTCOME']._serialized_start=2152
+  _globals['_OUTCOME']._serialized_end=2243
+  _globals['_SEVERITY']._serialized_start=2245
+  _globals['_SEVERITY']._serialized_end=2340
+  _globals['_DECISION']._serialized_start=2342
+  _globals['_DECISION']._serialized_end=2437
   _globals['_DATE']._serialized_start=73
   _globals['_DATE']._serialized_end=121
   _globals['_APPLICATIONDATA']._serialized_start=124
@@ -65,7 +65,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ITEMERROR']._serialized_start=888
   _globals['_ITEMERROR']._serialized_end=953
   _globals['_DOCUMENTFIELD']._serialized_start=955
-  _globals['_DOCUMENTFIELD']._serialized_end=1037
-  _globals['_MATCHRESULT']._serialized_start=1040
-  _globals['_MATCHRESULT']._serialized_end=1214
+  _globals['_DOCUMENTFIELD']._serialized_end=1059
+  _globals['_MATCHRESULT']._serialized_start=1062
+  _globals['_MATCHRESULT']._serialized_end=1236
 # @@protoc_insertion_point(module_scope)

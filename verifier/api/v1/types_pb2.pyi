@@ -204,16 +204,18 @@ class ItemError(_message.Message):
     def __init__(self, sequence: _Optional[int] = ..., status: _Optional[_Union[_status_pb2.Status, _Mapping]] = ...) -> None: ...
 
 class DocumentField(_message.Message):
-    __slots__ = ("name", "value", "raw_text", "confidence")
+    __slots__ = ("name", "value", "raw_text", "confidence", "corrected_by")
     NAME_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     RAW_TEXT_FIELD_NUMBER: _ClassVar[int]
     CONFIDENCE_FIELD_NUMBER: _ClassVar[int]
+    CORRECTED_BY_FIELD_NUMBER: _ClassVar[int]
     name: str
     value: str
     raw_text: str
     confidence: float
-    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ..., raw_text: _Optional[str] = ..., confidence: _Optional[float] = ...) -> None: ...
+    corrected_by: str
+    def __init__(self, name: _Optional[str] = ..., value: _Optional[str] = ..., raw_text: _Optional[str] = ..., confidence: _Optional[float] = ..., corrected_by: _Optional[str] = ...) -> None: ...
 
 class MatchResult(_message.Message):
     __slots__ = ("modality", "probe", "reference", "score", "score_unit", "threshold", "operating_point", "match", "model")
