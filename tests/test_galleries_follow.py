@@ -7,10 +7,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, event, select
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import create_engine, event, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 from verifier.cases import migrate
@@ -90,6 +93,45 @@ def test_a_delete_outside_delete_rows_goes_unseen(engine: Engine) -> None:
         db.execute(face_gallery.delete().where(face_gallery.c.id == first))
     follower.look()
     assert first in follower.held.tolist()
+
+
+def test_the_newest_case_enrolled_again_is_seen(engine: Engine) -> None:
+    """A re-enrolment deletes the case's rows and inserts new ones: the new row must not take
+    the deleted newest row's id (SQLite did, before migration 0006), or a follower holding
+    that id keeps the stale template."""
+    with engine.begin() as db:
+        ids = [insert(db, f"case-{i}") for i in range(3)]
+    follower = Follower(engine, late_commits=False)
+    follower.look()
+    with engine.begin() as db:
+        delete_rows(db, face_gallery, face_gallery.c.case_id == "case-2")
+        again = insert(db, "case-2")
+    assert again not in ids
+    follower.look()
+    assert follower.held.tolist() == ids[:2] + [again]
+
+
+def test_before_migration_0006_sqlite_reused_the_newest_id(tmp_path: Path) -> None:
+    """The twin: what the test above guards against, on the schema before 0006; and the
+    migration keeps every row and index."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'cases.sqlite3'}")
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(migrate.MIGRATIONS))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+    with engine.begin() as db:
+        ids = [insert(db, f"case-{i}") for i in range(3)]
+        delete_rows(db, face_gallery, face_gallery.c.case_id == "case-2")
+        assert insert(db, "case-2") == ids[2]  # reused
+    migrate.upgrade(engine)
+    with engine.begin() as db:
+        assert db.scalars(select(face_gallery.c.id)).all() == ids
+        delete_rows(db, face_gallery, face_gallery.c.case_id == "case-2")
+        assert insert(db, "case-2") == ids[2] + 1
+    assert {i["name"] for i in inspect(engine).get_indexes("face_gallery")} >= {
+        "ix_face_gallery_embedder_id", "ix_face_gallery_case_id", "ix_face_gallery_nik_hash"}
+    engine.dispose()
 
 
 @pytest.mark.parametrize("late_commits", [True, False])

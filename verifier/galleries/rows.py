@@ -53,7 +53,8 @@ class RowFollower:
     million rows, 2.7 GB).
 
     Rows are never updated in place except by re-sealing, which does not change what they
-    hold, so ids tell everything:
+    hold, and an id is never given to a second row (sequences on PostgreSQL, AUTOINCREMENT
+    on SQLite: migration 0006), so ids tell everything:
     - Deleted rows: every delete goes through `delete_rows`, which bumps the table's counter
       in `gallery_deletions`. While the counter is unchanged no held row can be gone; when it
       changed, every held id is checked once.

@@ -1,5 +1,5 @@
-"""The gallery tables (SQLAlchemy Core). Alembic migrations 0002, 0004 and 0005 make them;
-a change here needs a new migration.
+"""The gallery tables (SQLAlchemy Core). Alembic migrations 0002, 0004, 0005 and 0006 make
+them; a change here needs a new migration.
 
 Columns marked "sealed" hold AES-256-GCM ciphertext (verifier.cases.crypto), bound to their
 row by `context`.
@@ -31,6 +31,8 @@ face_gallery = Table(
     UniqueConstraint("case_id", "label", name="uq_face_gallery_case_label"),
     # A catch-up reads its embedder's rows above the ids it holds, past other models' rows.
     Index("ix_face_gallery_embedder_id", "embedder", "id"),
+    # Ids are never reused (verifier.galleries.rows.RowFollower relies on it).
+    sqlite_autoincrement=True,
 )
 
 fingerprint_gallery = Table(
@@ -48,6 +50,7 @@ fingerprint_gallery = Table(
     Column("index_version", String(64), nullable=False),  # IndexParams.version
     Column("enrolled_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("case_id", "position", name="uq_fingerprint_gallery_case_position"),
+    sqlite_autoincrement=True,
 )
 
 # One row per gallery table: how many deletes it has seen (verifier.galleries.rows).
