@@ -82,6 +82,15 @@ def test_shortlist_finds_the_repeated_case_by_summed_fingers() -> None:
     index.remove_keys(np.arange(1, 6))  # case-0's five fingers
     assert len(index) == 1495 and "case-0" not in {
         c.case_id for c in index.shortlist(probes, 300)}
+    # Cases added one at a time after a removal (into spare capacity) are found like the rest.
+    for case in (300, 301):
+        index.add([(key + n, f"case-{case}", p, index_vector(minutiae(45, case * 10 + p)))
+                   for n, p in enumerate((1, 2, 3, 6, 7), start=1)])
+        key += 5
+    assert len(index) == 1505
+    again = {p: pressed_again(301, p) for p in (1, 2, 3, 6, 7)}
+    assert index.shortlist(again, 1)[0].case_id == "case-301"
+    assert index.shortlist(probes, 1)[0].case_id == "case-123"
 
 
 def test_template_vector_refuses_garbage() -> None:

@@ -56,6 +56,19 @@ def test_exact_index_agrees_with_brute_force() -> None:
     rows, _ = index.search(data[10], 1)
     assert rows[0] == 5  # row 10 became row 5
     assert len(ExactIndex().search(data[0], 5)[0]) == 0
+    # Rows added one at a time into spare capacity, after a drop, are searched like the
+    # rest, and no spare row is ever returned.
+    extra = vectors(40, seed=2)
+    for v in extra:
+        index.add(v)
+    held = np.concatenate([data[::2], extra]).astype(np.float64)
+    assert len(index) == len(held)
+    for p in (extra[-1], data[20], vectors(1, seed=3)[0]):
+        rows, dist = index.search(p, 10)
+        truth = np.linalg.norm(held - p, axis=1)
+        assert list(rows) == list(np.argsort(truth, kind="stable")[:10])
+        assert np.allclose(dist, truth[rows], atol=1e-4)
+    assert len(index.search(data[0], 10_000)[0]) == len(held)
 
 
 def test_gallery_persists_catches_up_and_removes(case_db_url: str) -> None:

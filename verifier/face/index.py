@@ -15,24 +15,48 @@ from verifier.face.embedding import EMBEDDING_DIM
 
 class ExactIndex:
     """Brute-force nearest neighbours by Euclidean distance; rows are added in bulk or one by
-    one, removed by position mask."""
+    one, removed by position mask. Rows go into spare capacity (half as many again as held,
+    never written until used) and only the new rows' norms are computed: every Finish enrols
+    a face, and copying the whole matrix for it (51 MB at 100,000 faces) cost more than the
+    search."""
 
     def __init__(self, dim: int = EMBEDDING_DIM) -> None:
         self.dim = dim
-        self.matrix = np.empty((0, dim), dtype=np.float32)
-        self.sq_norms = np.empty(0, dtype=np.float32)
+        self._matrix = np.empty((0, dim), dtype=np.float32)  # capacity; the first n are rows
+        self._sq_norms = np.empty(0, dtype=np.float32)
+        self._n = 0
 
     def __len__(self) -> int:
-        return int(self.matrix.shape[0])
+        return self._n
+
+    @property
+    def matrix(self) -> np.ndarray:
+        return self._matrix[:self._n]
+
+    @property
+    def sq_norms(self) -> np.ndarray:
+        return self._sq_norms[:self._n]
 
     def add(self, vectors: np.ndarray) -> None:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, self.dim)
-        self.matrix = np.concatenate([self.matrix, vectors]) if len(self) else vectors
-        self.sq_norms = np.einsum("ij,ij->i", self.matrix, self.matrix)
+        end = self._n + len(vectors)
+        if end > len(self._sq_norms):
+            self._reallocate(self.matrix, self.sq_norms, end)
+        self._matrix[self._n:end] = vectors
+        self._sq_norms[self._n:end] = np.einsum("ij,ij->i", vectors, vectors)
+        self._n = end
 
     def keep(self, mask: np.ndarray) -> None:
-        self.matrix = np.ascontiguousarray(self.matrix[mask])
-        self.sq_norms = self.sq_norms[mask]
+        kept = int(mask.sum())
+        self._reallocate(self.matrix[mask], self.sq_norms[mask], kept)
+        self._n = kept
+
+    def _reallocate(self, rows: np.ndarray, sq_norms: np.ndarray, n: int) -> None:
+        capacity = max(n + n // 2, 64)
+        self._matrix = np.empty((capacity, self.dim), dtype=np.float32)
+        self._matrix[:len(rows)] = rows
+        self._sq_norms = np.empty(capacity, dtype=np.float32)
+        self._sq_norms[:len(sq_norms)] = sq_norms
 
     def search(self, probe: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
         """(row positions, distances) of the top_k nearest rows, nearest first."""

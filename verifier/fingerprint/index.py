@@ -131,9 +131,13 @@ class ShortlistedCase:
 
 
 class _PositionRows:
-    """The vectors of one finger position. Rows are appended into spare capacity (doubling
-    when full), because every Finish enrols ten rows and copying a position's whole matrix
-    for each (200 MB at 100,000 cases) cost more than the search; rows are dropped by mask."""
+    """The vectors of one finger position. Rows are appended into spare capacity, because
+    every Finish enrols ten rows and copying a position's whole matrix for each (200 MB at
+    100,000 cases) cost more than the search; rows are dropped by mask. Every allocation
+    (the start-up load, a growth, a drop) leaves half as much again spare: without it the
+    first Finish after start-up or after a retention run paid for copying every position
+    (4 s at 100,000 cases on a loaded machine). Spare rows are never written, so the
+    operating system does not back them with memory until they are used."""
 
     def __init__(self, dim: int) -> None:
         self._vectors = np.empty((0, dim), dtype=np.float32)  # capacity; the first n are rows
@@ -157,9 +161,7 @@ class _PositionRows:
     def add(self, vectors: np.ndarray, cases: np.ndarray, keys: np.ndarray) -> None:
         end = self.n + len(vectors)
         if end > len(self._keys):
-            capacity = max(end, 2 * len(self._keys), 64)
-            self._vectors = _grown(self._vectors, capacity)
-            self._cases, self._keys = _grown(self._cases, capacity), _grown(self._keys, capacity)
+            self._reallocate(self.vectors, self.cases, self.keys, end)
         self._vectors[self.n:end], self._cases[self.n:end] = vectors, cases
         self._keys[self.n:end] = keys
         self.n = end
@@ -167,12 +169,19 @@ class _PositionRows:
 
     def keep(self, mask: np.ndarray) -> None:
         self.total -= self.vectors[~mask].sum(axis=0, dtype=np.float64)
-        self._vectors = np.ascontiguousarray(self.vectors[mask])
-        self._cases, self._keys = self.cases[mask], self.keys[mask]
-        self.n = len(self._keys)
+        kept = int(mask.sum())
+        self._reallocate(self.vectors[mask], self.cases[mask], self.keys[mask], kept)
+        self.n = kept
+
+    def _reallocate(self, vectors: np.ndarray, cases: np.ndarray, keys: np.ndarray,
+                    rows: int) -> None:
+        """New arrays for `rows` rows and half as many spare, holding the given rows."""
+        capacity = max(rows + rows // 2, 64)
+        self._vectors = _filled(vectors, capacity)
+        self._cases, self._keys = _filled(cases, capacity), _filled(keys, capacity)
 
 
-def _grown(array: np.ndarray, capacity: int) -> np.ndarray:
+def _filled(array: np.ndarray, capacity: int) -> np.ndarray:
     out = np.empty((capacity, *array.shape[1:]), dtype=array.dtype)
     out[:len(array)] = array
     return out

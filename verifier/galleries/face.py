@@ -160,14 +160,18 @@ class FaceGallery:
     def templates_of_nik(self, nik: str) -> list[tuple[Enrolment, np.ndarray]]:
         """Every face this embedder enrolled under `nik` (for "same NIK, different
         face")."""
+        # The embedder is compared here, not in SQL: given both conditions, SQLite (without
+        # ANALYZE statistics) walks the (embedder, id) index, every row of the model, instead
+        # of the NIK hash's few (0.25 s at 100,000 cases against 0.3 ms).
         with self.engine.connect() as db:
-            rows = db.execute(select(face_gallery.c.case_id, face_gallery.c.label,
-                                     face_gallery.c.nik_hash, face_gallery.c.embedding)
+            rows = db.execute(select(face_gallery.c.id, face_gallery.c.case_id,
+                                     face_gallery.c.label, face_gallery.c.nik_hash,
+                                     face_gallery.c.embedding, face_gallery.c.embedder)
                               .where(face_gallery.c.nik_hash.in_(NikHasher(self.keys)
-                                                                 .lookups(nik)) & self._mine)
-                              .order_by(face_gallery.c.id)).all()
+                                                                 .lookups(nik)))).all()
         return [(Enrolment(case_id=r.case_id, nik=r.nik_hash, label=r.label),
-                 self._open(r.embedding, r.case_id, r.label)) for r in rows]
+                 self._open(r.embedding, r.case_id, r.label))
+                for r in sorted(rows, key=lambda r: r.id) if r.embedder == self.embedder.label]
 
     def _open(self, sealed: bytes, case_id: str, label: str) -> np.ndarray:
         return np.frombuffer(self.keys.open(sealed, context(_TABLE, "embedding", case_id, label)),
