@@ -1,5 +1,6 @@
 """Galleries persisted next to the case store: duplicate-identity search over earlier
-applicants' faces (`face`) and fingerprints (`fingerprints`).
+applicants' faces (`face`; `milvus_face` searches the same rows in Milvus) and fingerprints
+(`fingerprints`).
 
 The database is the truth: every process writes rows there and each gallery object catches
 up with rows written by others before it searches. Biometric columns are sealed with the
