@@ -146,6 +146,31 @@ def _station_result(exit_code: int, report: Path) -> StationResult:
                          r["frames_sent"], r["frames_dropped"], r["time_to_verdict_s"])
 
 
+def station_id(i: int) -> str:
+    return f"bench-loket-{i}"
+
+
+def start_station(address: str, inputs: Inputs, work: Path, i: int, env: dict[str, str], *,
+                  finger_interval_s: float = 0.0, max_fps: float = 5.0,
+                  documents: tuple[str, ...] = ("ktp", "akta_kelahiran"),
+                  extra: tuple[str, ...] = ()) -> subprocess.Popen[bytes]:
+    """`capture-station run` for station i: the demo's session from `inputs`, its spool,
+    report (`report-i.json`) and log in `work`; `extra` adds options (TLS, officer)."""
+    paths = {"ktp": inputs.ktp, "akta_kelahiran": inputs.akta}
+    with open(work / f"station-{i}.log", "wb") as log:
+        return subprocess.Popen(_module(
+            "capture_station.cli", "run", "--verifier", address,
+            "--camera", str(inputs.video), "--max-fps", f"{max_fps:g}",
+            "--application", str(inputs.application),
+            "--dev", "--scanner", f"folder:{inputs.fingers}?interval={finger_interval_s:g}",
+            "--finger-exception", f"{EXCEPTION_POSITION}=bandaged:luka",
+            *(arg for kind in documents for arg in ("--document", f"{kind}={paths[kind]}")),
+            "--station-id", station_id(i), "--officer-id", "bench",
+            "--spool", str(work / f"spool-{i}.sqlite3"),
+            "--report", str(work / f"report-{i}.json"), *extra),
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
 def run_fleet(n: int, inputs: Inputs, work: Path, timeout_s: float = 1800.0,
               stagger_s: float = 0.0, finger_interval_s: float = 0.0) -> RunResult:
     """One run: a fresh verifier and `n` stations, station i started `i * stagger_s` after the
@@ -167,20 +192,8 @@ def run_fleet(n: int, inputs: Inputs, work: Path, timeout_s: float = 1800.0,
         t0 = time.monotonic()
         for i in range(n):
             time.sleep(max(0.0, t0 + i * stagger_s - time.monotonic()))
-            with open(work / f"station-{i}.log", "wb") as log:
-                stations.append(subprocess.Popen(_module(
-                    "capture_station.cli", "run", "--verifier", address,
-                    "--camera", str(inputs.video), "--max-fps", "5",
-                    "--application", str(inputs.application),
-                    "--dev", "--scanner",
-                    f"folder:{inputs.fingers}?interval={finger_interval_s:g}",
-                    "--finger-exception", f"{EXCEPTION_POSITION}=bandaged:luka",
-                    "--document", f"ktp={inputs.ktp}",
-                    "--document", f"akta_kelahiran={inputs.akta}",
-                    "--station-id", f"bench-loket-{i}", "--officer-id", "bench",
-                    "--spool", str(work / f"spool-{i}.sqlite3"),
-                    "--report", str(work / f"report-{i}.json")),
-                    cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env))
+            stations.append(start_station(address, inputs, work, i, env,
+                                          finger_interval_s=finger_interval_s))
         deadline = time.monotonic() + timeout_s
         while any(s.poll() is None for s in stations) and time.monotonic() < deadline:
             peak = max(peak, _peak_rss_mib(verifier.pid) or 0.0)

@@ -26,13 +26,19 @@ def _init(args: argparse.Namespace) -> int:
 
 
 def _issue(args: argparse.Namespace) -> int:
-    from verifier.pki.authority import CA_CERT, issue_precheck_client, issue_station
+    from verifier.pki.authority import CA_CERT, issue_precheck_client, issue_proxy, issue_station
 
     if args.station_id is not None:
         issued = issue_station(args.dir, args.station_id)
         use = (f"On the station: capture-station run --tls-ca {args.dir / CA_CERT} "
                f"--tls-cert {issued.cert_file} --tls-key {issued.key_file} ...")
         kind, key = "station", "station_id"
+    elif args.proxy is not None:
+        issued = issue_proxy(args.dir, args.proxy)
+        use = ("The proxy's client certificate towards the verifiers: "
+               f"`python tools/nginx_conf.py --pki {args.dir} --proxy {issued.subject} ...` "
+               "(deploy/README.md)")
+        kind, key = "proxy", "proxy"
     else:
         issued = issue_precheck_client(args.dir, args.precheck_client)
         use = (f"The client calls PrecheckService only, with CA {args.dir / CA_CERT}, this "
@@ -53,7 +59,7 @@ def _revoke(args: argparse.Namespace) -> int:
 
     serial = int(args.serial, 16) if args.serial else None
     done = revoke(args.dir, station_id=args.station_id,
-                  precheck_client=args.precheck_client, serial=serial)
+                  precheck_client=args.precheck_client, proxy=args.proxy, serial=serial)
     print(f"revoked serial {done.serial:x}; {done.crl_file} now lists {done.revoked_count} "
           "certificate(s). Verifiers re-read it when it changes: copy it to each one's "
           "[server] crl_file.", file=sys.stderr)
@@ -85,8 +91,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help="a DNS name or IP address stations use to reach the verifier "
                       "(repeat for several; the first is the subject)")
     init.set_defaults(func=_init)
-    issue = actions.add_parser("issue", help="issue a station's or precheck client's "
-                               "certificate",
+    issue = actions.add_parser("issue", help="issue a station's, precheck client's or "
+                               "proxy's certificate",
                                description="Issue a client certificate naming a capture "
                                "station (CaptureService and PrecheckService) or a precheck "
                                "client (PrecheckService only).")
@@ -96,6 +102,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     whom.add_argument("--precheck-client", metavar="NAME",
                       help="a PrecheckService client, e.g. the upload portal (1-64 of "
                       "A-Z a-z 0-9 _ . -)")
+    whom.add_argument("--proxy", metavar="NAME",
+                      help="a gRPC proxy in front of several verifiers: it forwards the "
+                      "station certificates it verified (deploy/README.md)")
     issue.set_defaults(func=_issue)
     revoke = actions.add_parser("revoke", help="revoke a client certificate",
                                 description="Add a certificate to the revocation list.")
@@ -103,6 +112,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     which.add_argument("--station-id", metavar="ID", help="the station's current certificate")
     which.add_argument("--precheck-client", metavar="NAME",
                        help="the precheck client's current certificate")
+    which.add_argument("--proxy", metavar="NAME", help="the proxy's current certificate")
     which.add_argument("--serial", type=_hex_serial, metavar="HEX",
                        help="any certificate of this CA, by serial number")
     revoke.set_defaults(func=_revoke)

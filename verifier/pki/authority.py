@@ -4,6 +4,7 @@
     DIR/server.pem, server.key         the verifier's certificate for the names given at init
     DIR/stations/ID.pem, ID.key        one client certificate per capture station
     DIR/precheck/NAME.pem, NAME.key    one per PrecheckService client (an upload portal)
+    DIR/proxies/NAME.pem, NAME.key     one per gRPC proxy forwarding station certificates
     DIR/crl.pem                        the revocation list, signed by the CA
 
 Private keys are written readable by their owner only. ca.key is needed only to issue and
@@ -24,13 +25,15 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from verifier.pki.names import check_client_name, check_station_id, precheck_uri, station_uri
+from verifier.pki.names import (check_client_name, check_station_id, precheck_uri, proxy_uri,
+                                station_uri)
 
 CA_CERT, CA_KEY = "ca.pem", "ca.key"
 SERVER_CERT, SERVER_KEY = "server.pem", "server.key"
 CRL = "crl.pem"
 STATIONS = "stations"
 PRECHECK_CLIENTS = "precheck"
+PROXIES = "proxies"
 CA_VALIDITY = dt.timedelta(days=3650)
 LEAF_VALIDITY = dt.timedelta(days=825)  # the longest TLS clients commonly accept
 # Servers do not refuse a list past its next-update time (that would lock every station out
@@ -214,17 +217,25 @@ def issue_precheck_client(directory: Path, name: str) -> IssuedCertificate:
                          "--precheck-client")
 
 
+def issue_proxy(directory: Path, name: str) -> IssuedCertificate:
+    """A gRPC proxy's client certificate (deploy/README.md): verifiers take the station
+    certificate it forwards in `x-client-cert` as the caller's, from this certificate only."""
+    return _issue_client(directory, PROXIES, name, proxy_uri(name), "--proxy")
+
+
 def revoke(directory: Path, *, station_id: str | None = None,
-           precheck_client: str | None = None, serial: int | None = None) -> Revocation:
-    """Add a station's or precheck client's current certificate (or any serial) to the
-    revocation list."""
-    if sum(x is not None for x in (station_id, precheck_client, serial)) != 1:
-        raise ValueError("give one of --station-id, --precheck-client or --serial")
+           precheck_client: str | None = None, proxy: str | None = None,
+           serial: int | None = None) -> Revocation:
+    """Add a station's, precheck client's or proxy's current certificate (or any serial) to
+    the revocation list."""
+    if sum(x is not None for x in (station_id, precheck_client, proxy, serial)) != 1:
+        raise ValueError("give one of --station-id, --precheck-client, --proxy or --serial")
     ca_cert, ca_key = _load_ca(directory)
-    client = station_id if station_id is not None else precheck_client
+    client = next((c for c in (station_id, precheck_client, proxy) if c is not None), None)
     if client is not None:
         folder, name = ((STATIONS, check_station_id(client)) if station_id is not None
-                        else (PRECHECK_CLIENTS, check_client_name(client)))
+                        else (PRECHECK_CLIENTS if proxy is None else PROXIES,
+                              check_client_name(client)))
         cert_file = directory / folder / f"{name}.pem"
         if not cert_file.exists():
             raise ValueError(f"no certificate for {name} in {directory / folder}")

@@ -10,6 +10,9 @@ import re
 STATION_URI_PREFIX = "urn:lebong-verifier:station:"
 # A PrecheckService client (an upload portal, a photo booth): may call PrecheckService only.
 PRECHECK_URI_PREFIX = "urn:lebong-verifier:precheck:"
+# A TLS-terminating gRPC proxy in front of several verifiers: it verifies the station's
+# certificate itself and forwards it; verifiers take a forwarded certificate from it only.
+PROXY_URI_PREFIX = "urn:lebong-verifier:proxy:"
 # The case store keeps station ids in 64 characters.
 _STATION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -35,3 +38,7 @@ def check_client_name(name: str) -> str:
 
 def precheck_uri(name: str) -> str:
     return PRECHECK_URI_PREFIX + check_client_name(name)
+
+
+def proxy_uri(name: str) -> str:
+    return PROXY_URI_PREFIX + check_client_name(name)

@@ -3,8 +3,9 @@
 The TLS handshake already refuses clients without a certificate from the client CA. gRPC
 Python has no hook for revocation lists, so `ClientCertificateCheck` refuses revoked serials
 before any handler runs; `peer_station_id` gives servicers the station id the certificate
-names, which is the only station id a session may use; `precheck_caller` says whether a
-PrecheckService call comes from a station, a precheck client or the holder of an API key.
+names (behind a proxy, the one the proxy forwards), which is the only station id a session
+may use; `precheck_caller` says whether a PrecheckService call comes from a station, a
+precheck client or the holder of an API key.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import grpc
 from cryptography import x509
 
 from verifier.errors import PermissionDenied, Unauthenticated
-from verifier.pki.names import PRECHECK_URI_PREFIX, STATION_URI_PREFIX
+from verifier.pki.names import PRECHECK_URI_PREFIX, PROXY_URI_PREFIX, STATION_URI_PREFIX
 from verifier.pki.revocation import RevocationList
 from verifier.server.api_keys import ApiKeys
 from verifier.server.status import abort
@@ -27,6 +29,8 @@ from verifier.server.status import abort
 log = logging.getLogger(__name__)
 
 API_KEY_METADATA = "x-api-key"
+# Set by a TLS-terminating proxy (deploy/nginx) to the station certificate it verified.
+FORWARDED_CERT_METADATA = "x-client-cert"
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class PeerCertificate:
     common_name: str
     station_id: str | None  # from the station URI SAN; None on any other certificate
     precheck_client: str | None  # from the precheck URI SAN; None on any other certificate
+    proxy: str | None = None  # from the proxy URI SAN; None on any other certificate
 
 
 def _named(uris: list[str], prefix: str) -> str | None:
@@ -42,24 +47,55 @@ def _named(uris: list[str], prefix: str) -> str | None:
     return names[0] if len(names) == 1 else None
 
 
-def peer_certificate(context: grpc.aio.ServicerContext) -> PeerCertificate | None:
-    """The verified client certificate; None on a plain-text server."""
-    pem = (context.auth_context() or {}).get("x509_pem_cert")
-    if not pem:
-        return None
-    cert = x509.load_pem_x509_certificate(pem[0])
+def _read_certificate(pem: bytes) -> PeerCertificate:
+    cert = x509.load_pem_x509_certificate(pem)
     names = cert.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)
     try:
         uris = cert.extensions.get_extension_for_class(
             x509.SubjectAlternativeName).value.get_values_for_type(x509.UniformResourceIdentifier)
     except x509.ExtensionNotFound:
         uris = []
-    station, precheck = _named(uris, STATION_URI_PREFIX), _named(uris, PRECHECK_URI_PREFIX)
+    roles = {prefix: _named(uris, prefix)
+             for prefix in (STATION_URI_PREFIX, PRECHECK_URI_PREFIX, PROXY_URI_PREFIX)}
+
+    def only(prefix: str) -> str | None:
+        # One role per certificate: one naming two is none of them.
+        others = [name for p, name in roles.items() if p != prefix and name is not None]
+        return None if others else roles[prefix]
+
     return PeerCertificate(serial=cert.serial_number,
                            common_name=str(names[0].value) if names else "",
-                           # One role per certificate: one naming both is neither.
-                           station_id=station if precheck is None else None,
-                           precheck_client=precheck if station is None else None)
+                           station_id=only(STATION_URI_PREFIX),
+                           precheck_client=only(PRECHECK_URI_PREFIX),
+                           proxy=only(PROXY_URI_PREFIX))
+
+
+def connection_certificate(context: grpc.aio.ServicerContext) -> PeerCertificate | None:
+    """The certificate the TLS handshake verified (a proxy's, behind one); None on plain text."""
+    pem = (context.auth_context() or {}).get("x509_pem_cert")
+    return _read_certificate(pem[0]) if pem else None
+
+
+def peer_certificate(context: grpc.aio.ServicerContext) -> PeerCertificate | None:
+    """The verified client certificate; None on a plain-text server. Through a proxy (a
+    certificate with the proxy URI SAN) it is the client certificate the proxy verified and
+    forwarded in `x-client-cert` (URL-encoded PEM, nginx's $ssl_client_escaped_cert); that
+    metadata from anyone else is ignored. Raises Unauthenticated when a proxy forwards
+    something that is not a certificate."""
+    connection = connection_certificate(context)
+    if connection is None or connection.proxy is None:
+        return connection
+    forwarded = [value for key, value in context.invocation_metadata() or ()
+                 if key == FORWARDED_CERT_METADATA]
+    if not forwarded:
+        return connection  # the proxy itself (its health checks)
+    try:
+        return _read_certificate(unquote(str(forwarded[-1])).encode())
+    except ValueError:
+        log.warning("refused %s: proxy %r forwarded an unreadable client certificate",
+                    context.peer(), connection.proxy)
+        raise Unauthenticated(f"the proxy forwarded an unreadable certificate in "
+                              f"{FORWARDED_CERT_METADATA}") from None
 
 
 def peer_station_id(context: grpc.aio.ServicerContext) -> str | None:
@@ -138,15 +174,19 @@ class ClientCertificateCheck(grpc.aio.ServerInterceptor):
         self.revocations = revocations
 
     async def _check(self, context: grpc.aio.ServicerContext) -> None:
-        peer = peer_certificate(context)
-        if peer is None:  # the handshake requires a certificate; this is defence in depth
-            await abort(context, Unauthenticated("a client certificate is required"))
-        elif self.revocations.is_revoked(peer.serial):
-            log.warning("refused %s: certificate %r (serial %x) is revoked", context.peer(),
-                        peer.common_name, peer.serial)
-            await abort(context, Unauthenticated(
-                "this client certificate has been revoked",
-                metadata={"serial": f"{peer.serial:x}"}))
+        try:
+            connection = connection_certificate(context)
+            if connection is None:  # the handshake requires a certificate; defence in depth
+                raise Unauthenticated("a client certificate is required")
+            # Behind a proxy both its own certificate and the one it forwards must be valid.
+            for cert in {connection, peer_certificate(context)}:
+                if cert is not None and self.revocations.is_revoked(cert.serial):
+                    log.warning("refused %s: certificate %r (serial %x) is revoked",
+                                context.peer(), cert.common_name, cert.serial)
+                    raise Unauthenticated("this client certificate has been revoked",
+                                          metadata={"serial": f"{cert.serial:x}"})
+        except Unauthenticated as exc:
+            await abort(context, exc)
 
     def _guard(self, behavior: Callable[..., Any]) -> Callable[..., Any]:
         # Streaming handlers are either async generators or coroutines writing to the

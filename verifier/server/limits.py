@@ -22,7 +22,7 @@ import grpc
 
 from verifier.api.v1 import capture_pb2
 from verifier.config import ServerConfig
-from verifier.errors import LimitExceeded, StreamIdle
+from verifier.errors import LimitExceeded, StreamIdle, Unauthenticated
 from verifier.server.client_auth import caller_identity, wrap_handler
 from verifier.server.status import abort
 
@@ -170,7 +170,7 @@ class SessionStreamLimits(grpc.aio.ServerInterceptor):
                           ) -> AsyncIterator[Any]:
             try:
                 self._admit(context)
-            except LimitExceeded as exc:
+            except (LimitExceeded, Unauthenticated) as exc:  # a proxy's unreadable certificate
                 log.warning("refused a capture stream from %s: %s", context.peer(),
                             exc.message)
                 await abort(context, exc)
