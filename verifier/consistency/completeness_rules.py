@@ -175,6 +175,14 @@ def applicant_kind(evidence: CaseEvidence) -> tuple[bool, bool]:
     return minor, renewal
 
 
+def outstanding(evidence: CaseEvidence, config: Config) -> tuple[Flag, ...]:
+    """What the case still lacks before it can pass, most severe first: the needs' findings
+    that weigh on the verdict (the counter shows them while the applicant is there)."""
+    found = [f for need in NEEDS[applicant_kind(evidence)] for f in need(evidence, config)
+             if f.severity >= Severity.REVIEW]
+    return tuple(sorted(found, key=lambda f: -f.severity))
+
+
 def analyse(ctx: CaseContext) -> CaseFindings:
     needs = NEEDS[applicant_kind(ctx.evidence)]
     return CaseFindings(flags=tuple(f for need in needs for f in need(ctx.evidence,

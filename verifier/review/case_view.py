@@ -8,16 +8,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier.cases.store import CaseStore, CaseSummary, ReviewRecord, StoredMessage
+from verifier.consistency.case_evidence import corrections_by_document
 from verifier.consistency.verdict import Flag, Match, Verdict
+
+
+@dataclass(frozen=True)
+class CorrectionView:
+    """An officer's correction of a read field; the reading stays in its FieldView."""
+
+    sequence: int
+    value: str
+    officer_id: str
+    officer_note: str
 
 
 @dataclass(frozen=True)
 class FieldView:
     name: str
-    value: str
+    value: str  # as read ("" when the reader did not read it and an officer supplied it)
     raw_text: str
     confidence: float
     flagged_by: tuple[str, ...]  # rule ids whose evidence names this field
+    corrections: tuple[CorrectionView, ...] = ()  # oldest first; the last one counts
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,28 @@ def _refers_to(match: Match, message: StoredMessage, latest: dict[str | None, in
         and latest.get(message.subtype) == message.sequence))
 
 
+def _fields(result: dict[str, Any], corrections: list[StoredMessage], flags: tuple[Flag, ...],
+            source: str) -> tuple[FieldView, ...]:
+    """The fields as read, each with its corrections; a field only an officer supplied
+    comes last."""
+    by_field: dict[str, list[CorrectionView]] = {}
+    for c in corrections:
+        record = c.result or {}
+        by_field.setdefault(str(record.get("field", "")), []).append(CorrectionView(
+            c.sequence, str(record.get("value", "")), str(record.get("officer_id", "")),
+            str(record.get("officer_note", ""))))
+    read = [f for f in result.get("fields") or () if isinstance(f, dict)]
+    names = [str(f.get("name", "")) for f in read]
+    views = [FieldView(
+        name=name, value=str(f.get("value", "")), raw_text=str(f.get("raw_text", "")),
+        confidence=float(f.get("confidence") or 0.0), flagged_by=_flagged(flags, source, name),
+        corrections=tuple(by_field.get(name, ()))) for name, f in zip(names, read)]
+    views += [FieldView(name=name, value="", raw_text="", confidence=0.0,
+                        flagged_by=_flagged(flags, source, name), corrections=tuple(found))
+              for name, found in by_field.items() if name not in names]
+    return tuple(views)
+
+
 def case_view(store: CaseStore, case_id: str) -> CaseView:
     summary = store.summary(case_id)
     contents = store.contents(case_id)
@@ -79,6 +113,7 @@ def case_view(store: CaseStore, case_id: str) -> CaseView:
     latest = {m.subtype: m.sequence for m in contents.messages
               if m.kind == "document" and m.has_payload}
     used: set[int] = set()
+    corrections = corrections_by_document(contents.messages)
     documents, fingerprints = [], []
     capture_requirements: tuple[dict[str, Any], ...] = ()
     capture_has_image = False
@@ -95,12 +130,7 @@ def case_view(store: CaseStore, case_id: str) -> CaseView:
             documents.append(DocumentView(
                 sequence=m.sequence, kind=m.subtype or "?", source=source,
                 has_image=m.has_payload,
-                fields=tuple(FieldView(
-                    name=str(f.get("name", "")), value=str(f.get("value", "")),
-                    raw_text=str(f.get("raw_text", "")),
-                    confidence=float(f.get("confidence") or 0.0),
-                    flagged_by=_flagged(flags, source, str(f.get("name", ""))))
-                    for f in result.get("fields") or () if isinstance(f, dict)),
+                fields=_fields(result, corrections.get(m.sequence, []), flags, source),
                 checks=tuple(c for c in result.get("checks") or () if isinstance(c, dict)),
                 matches=mine, error=str((m.error or {}).get("message", ""))))
         elif m.kind in ("fingerprint", "fingerprint_exception"):
