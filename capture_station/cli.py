@@ -136,14 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--spool", type=Path, default=None, metavar="PATH",
                         help="SQLite spool file (default: $CAPTURE_STATION_SPOOL or "
                              "$XDG_DATA_HOME/capture-station/spool.sqlite3)")
-    common.add_argument("--report", type=Path, default=None, metavar="PATH",
-                        help="write the session report as JSON to PATH")
-    common.add_argument("--photo", type=Path, default=None, metavar="PATH",
-                        help="save the passport photo the verifier cropped from the accepted "
-                             "frame (JPEG) to PATH")
-    common.add_argument("--json", default=None, metavar="PATH|-",
-                        help="write the report JSON to PATH, or to stdout with '-' (human "
-                             "output then goes to stderr)")
+    outputs = argparse.ArgumentParser(add_help=False)
+    outputs.add_argument("--report", type=Path, default=None, metavar="PATH",
+                         help="write the session report as JSON to PATH")
+    outputs.add_argument("--photo", type=Path, default=None, metavar="PATH",
+                         help="save the passport photo the verifier cropped from the accepted "
+                              "frame (JPEG) to PATH")
+    outputs.add_argument("--json", default=None, metavar="PATH|-",
+                         help="write the report JSON to PATH, or to stdout with '-' (human "
+                              "output then goes to stderr)")
     common.add_argument("--connect-deadline", type=_positive(float),
                         default=_DEFAULTS.connect_deadline_s, metavar="S",
                         help="give up after S seconds without progress (an ack) from the verifier; "
@@ -160,24 +161,39 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--tls-key", type=Path, default=None, metavar="PEM",
                         help="this station's private key")
 
-    run = commands.add_parser("run", parents=[common], help="run one applicant's session",
+    # What `run` and `ui` both capture with.
+    station = argparse.ArgumentParser(add_help=False)
+    station.add_argument("--verifier", required=True, metavar="HOST:PORT",
+                         help="verifier gRPC address")
+    station.add_argument("--camera", required=True, metavar="SOURCE",
+                         help="camera device index (0), video file, or rtsp:// / http:// URL")
+    station.add_argument("--max-fps", type=_positive(float), default=_DEFAULTS.max_fps,
+                         metavar="N",
+                         help="send at most N frames per second (default: %(default)s)")
+    station.add_argument("--scanner", default=None, metavar="URI",
+                         help="fingerprint scanner: an SBI 2.0 device "
+                              "sbi://HOST[:PORT]?trust=KEYFILE[&score=40&timeout=10&retries=2] "
+                              "(no port: discover on 4501-4600; KEYFILE lists the trusted device "
+                              "keys), or with --dev a folder:PATH or directory of images named by "
+                              "finger (02.png, right_index.png)")
+    station.add_argument("--dev", action="store_true",
+                         help="development station: allow the folder scanner and an SBI device "
+                              "without a trust file (the verifier flags such prints as "
+                              "unattributed)")
+    station.add_argument("--station-id", default=None,
+                         help="this station's identifier (default: with TLS the one its "
+                              "certificate names, else the host name); a TLS verifier refuses "
+                              "any other than the certificate's")
+    station.add_argument("--frame-timeout", type=_positive(float),
+                         default=_DEFAULTS.frame_timeout_s, metavar="S",
+                         help="stop streaming frames after S seconds without an accepted photo "
+                              "(default: %(default)s)")
+    station.add_argument("--jpeg-quality", type=int, default=_DEFAULTS.jpeg_quality,
+                         choices=range(50, 101), metavar="Q",
+                         help="JPEG quality of camera frames, 50-100 (default: %(default)s)")
+    run = commands.add_parser("run", parents=[common, outputs, station],
+                              help="run one applicant's session",
                               description="Run one applicant's session to its verdict.")
-    run.add_argument("--verifier", required=True, metavar="HOST:PORT",
-                     help="verifier gRPC address")
-    run.add_argument("--camera", required=True, metavar="SOURCE",
-                     help="camera device index (0), video file, or rtsp:// / http:// URL")
-    run.add_argument("--max-fps", type=_positive(float), default=_DEFAULTS.max_fps,
-                     metavar="N", help="send at most N frames per second (default: %(default)s)")
-    run.add_argument("--scanner", default=None, metavar="URI",
-                     help="fingerprint scanner: an SBI 2.0 device "
-                          "sbi://HOST[:PORT]?trust=KEYFILE[&score=40&timeout=10&retries=2] "
-                          "(no port: discover on 4501-4600; KEYFILE lists the trusted device "
-                          "keys), or with --dev a folder:PATH or directory of images named by "
-                          "finger (02.png, right_index.png)")
-    run.add_argument("--dev", action="store_true",
-                     help="development station: allow the folder scanner and an SBI device "
-                          "without a trust file (the verifier flags such prints as "
-                          "unattributed)")
     run.add_argument("--finger-exception", action="append", default=[],
                      metavar="POSITION=REASON[:NOTE]",
                      help="a finger that cannot be captured; repeatable. POSITION is 1-10 or "
@@ -190,10 +206,6 @@ def build_parser() -> argparse.ArgumentParser:
                      help='application form: {"full_name", "nik", "date_of_birth": '
                           '"YYYY-MM-DD", "place_of_birth", "sex": "male|female", '
                           '"passport_type": "ordinary|electronic"}')
-    run.add_argument("--station-id", default=None,
-                     help="this station's identifier (default: with TLS the one its "
-                          "certificate names, else the host name); a TLS verifier refuses "
-                          "any other than the certificate's")
     run.add_argument("--officer", "--officer-id", dest="officer", default=_current_user(),
                      metavar="NAME",
                      help="the operating officer's user name on the verifier (default: login "
@@ -204,13 +216,20 @@ def build_parser() -> argparse.ArgumentParser:
                      help="read the officer's password from the first line of PATH")
     run.add_argument("--officer-totp", default=None, metavar="CODE",
                      help="the officer's current TOTP code (asked for when needed)")
-    run.add_argument("--frame-timeout", type=_positive(float),
-                     default=_DEFAULTS.frame_timeout_s, metavar="S",
-                     help="stop streaming frames after S seconds without an accepted photo "
-                          "(default: %(default)s)")
-    run.add_argument("--jpeg-quality", type=int, default=_DEFAULTS.jpeg_quality,
-                     choices=range(50, 101), metavar="Q",
-                     help="JPEG quality of camera frames, 50-100 (default: %(default)s)")
+
+    ui = commands.add_parser(
+        "ui", parents=[common, station], help="serve the counter application on 127.0.0.1",
+        description="The officer's counter application: a local web page (127.0.0.1 only) "
+                    "to sign in, see the station's health, type or load the application, "
+                    "watch the live preview, capture the photo, fingers and documents, and "
+                    "see and print the verdict. Runs until interrupted; sessions not finished "
+                    "stay in the spool.")
+    ui.add_argument("--port", type=int, default=8765,
+                    help="serve on this port (default: %(default)s)")
+    ui.add_argument("--open", action="store_true", help="open the page in the default browser")
+    # An officer keeps capturing while the verifier is away: the spool holds everything; and
+    # an applicant may take minutes in front of the camera (retake restarts the stream).
+    ui.set_defaults(connect_deadline=3600.0, frame_timeout=300.0)
 
     sim = commands.add_parser(
         "sbi-sim", help="run an SBI 2.0 fingerprint device simulator",
@@ -239,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="required: the simulator is for development and training only")
 
     resume = commands.add_parser(
-        "resume", parents=[common], help="finish sessions left open in the spool",
+        "resume", parents=[common, outputs], help="finish sessions left open in the spool",
         description="Resend what open sessions in the spool still owe the verifier, finish "
                     "them and wait for their verdicts. Nothing new is captured.")
     resume.add_argument("--verifier", default=None, metavar="HOST:PORT",
@@ -268,7 +287,7 @@ def _write_json(text: str, args: argparse.Namespace) -> None:
 def _config(args: argparse.Namespace, verifier: str, station_id: str = "",
             officer_id: str = "", officer_token: str = "") -> SessionConfig:
     extra = {}
-    if args.command == "run":
+    if args.command in ("run", "ui"):
         extra = dict(max_fps=args.max_fps, frame_timeout_s=args.frame_timeout,
                      jpeg_quality=args.jpeg_quality)
     return SessionConfig(verifier_address=verifier, station_id=station_id,
@@ -344,6 +363,17 @@ async def _run(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) 
     return EXIT_OK
 
 
+async def _ui(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) -> int:
+    from capture_station.ui.counter import CounterSettings  # web stack only when serving
+    from capture_station.ui.serve import counter_for, serve_counter
+
+    settings = CounterSettings(session=_config(args, args.verifier, _station_id(args)),
+                               scanner_uri=args.scanner, dev=args.dev)
+    await serve_counter(counter_for(settings, lambda: spool, args.camera), args.port,
+                        open_browser=args.open, say=printer.say)
+    return EXIT_OK
+
+
 async def _resume(args: argparse.Namespace, spool: Spool, printer: ConsolePrinter) -> int:
     open_sessions = spool.open_sessions()
     if not open_sessions:
@@ -415,12 +445,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INPUT
     # With --json - stdout carries only the JSON; everything for people goes to stderr.
-    printer = ConsolePrinter(sys.stderr if args.json == "-" else sys.stdout, sys.stderr,
-                             photo_path=args.photo)
+    json_out = getattr(args, "json", None)  # `ui` writes no report
+    printer = ConsolePrinter(sys.stderr if json_out == "-" else sys.stdout, sys.stderr,
+                             photo_path=getattr(args, "photo", None))
     try:
         with Spool(args.spool or default_spool_path(),
                    max_message_bytes=int(args.max_message_mib * 2**20)) as spool:
-            command = _run if args.command == "run" else _resume
+            command = {"run": _run, "ui": _ui, "resume": _resume}[args.command]
             return asyncio.run(command(args, spool, printer))
     except SessionError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -7,10 +7,14 @@ fingerprint-scanner simulator with synthetic fingers (its key on the verifier's 
 list), signs a demo officer in at the station and runs a capture-station session against
 both, prints the live guidance and the verdict, pre-checks the cropped passport photo and a
 non-compliant upload, and says how to open the case on the review page.
+
+`--ui` (`make demo-ui`): the same verifier and simulator, then the officer's counter
+application (`capture-station ui`) instead of the headless session, until Ctrl-C.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import random
@@ -67,7 +71,28 @@ def module(name: str, *args: str) -> list[str]:
     return [sys.executable, "-m", name, *args]
 
 
+def counter_ui(address: str, video: Path, trust: Path, tls: ClientTls,
+               env: dict[str, str], inputs: list[Path]) -> int:
+    """`capture-station ui` against the demo's verifier, in the browser, until Ctrl-C."""
+    print(f"[demo] counter application: sign in as {OFFICER} / {OFFICER_PASSWORD}; load "
+          f"{', '.join(rel(p) for p in inputs)} on its page. Ctrl-C ends it.")
+    try:
+        subprocess.run(module(
+            "capture_station.cli", "ui", "--verifier", address, "--camera", str(video),
+            "--scanner", f"sbi://127.0.0.1?trust={trust}&score=40",
+            "--tls-ca", str(tls.ca_file), "--tls-cert", str(tls.cert_file),
+            "--tls-key", str(tls.key_file), "--spool", str(OUT / "station-spool.sqlite3"),
+            "--open"), cwd=ROOT, env=env)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def main() -> int:
+    parser = argparse.ArgumentParser(description="The counter demo (see the module doc).")
+    parser.add_argument("--ui", action="store_true",
+                        help="open the counter application instead of the headless session")
+    ui = parser.parse_args().ui
     OUT.mkdir(parents=True, exist_ok=True)
     for stale in {*OUT.glob("*.sqlite3*"), *OUT.glob("*.key")}:
         stale.unlink(missing_ok=True)
@@ -129,6 +154,8 @@ def main() -> int:
         officer_password = OUT / "officer-password"
         officer_password.write_text(OFFICER_PASSWORD + "\n")
         officer_password.chmod(0o600)
+        if ui:
+            return counter_ui(address, video, trust, tls, env, [application, ktp, akta])
 
         report, photo = OUT / "report.json", OUT / "passport-photo.jpg"
         station = subprocess.run(
