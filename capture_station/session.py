@@ -37,10 +37,12 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2
 
 from capture_station.camera import Camera, RateLimiter, encode_jpeg
-from capture_station.documents import DocumentScan
+from capture_station.documents import DOCUMENT_KINDS, DocumentScan
 from capture_station.errors import (
     CaptureStationError,
+    DocumentError,
     MessageTooLarge,
+    SessionError,
     SessionRejected,
     SpoolError,
     VerifierUnreachable,
@@ -170,6 +172,9 @@ class SessionEvents:
 
     def on_verdict(self, verdict: capture_pb2.Verdict) -> None: ...
 
+    def on_case_progress(self, progress: capture_pb2.CaseProgress) -> None:
+        """What the case still lacks, after a document, print, exception or correction."""
+
     def on_station_error(self, error: CaptureStationError) -> None:
         """A message the station refused to spool (e.g. too large)."""
 
@@ -224,7 +229,11 @@ class StationSession:
                  finger_exceptions: Sequence[FingerException] = (),
                  events: SessionEvents | None = None,
                  client_session_id: str | None = None,
-                 rng: random.Random | None = None) -> None:
+                 rng: random.Random | None = None,
+                 interactive: bool = False) -> None:
+        """`interactive`: the counter application drives the visit: documents, prints and
+        finger exceptions arrive through `add_*` while the session runs, and Finish is spooled
+        only when `finish()` is called."""
         self.config = config
         self.client_session_id = client_session_id or str(uuid.uuid4())
         self._spool = spool
@@ -236,6 +245,8 @@ class StationSession:
         self._events = events or SessionEvents()
         self._rng = rng or random.Random()
         self._resumed = False
+        self._interactive = interactive
+        self._finish_requested = asyncio.Event()
 
         self._queue: asyncio.Queue[capture_pb2.StationMessage | None] | None = None
         self._inflight_frames: set[int] = set()
@@ -252,6 +263,7 @@ class StationSession:
         self._frames_rate_limited = 0
         self._fingerprints_sent = 0
         self._documents_sent = 0
+        self._latest_documents: dict[int, int] = {}  # DocumentKind -> its latest sequence
         self._items: dict[int, ItemReport] = {}
         self._errors: list[ErrorReport] = []
         self._error_sequences: set[int] = set()
@@ -308,6 +320,44 @@ class StationSession:
             await asyncio.gather(producer, connection, return_exceptions=True)
         return self._report()
 
+    # Interactive visits (the counter application) ---------------------------------------------
+    # Call these on the session's event loop while `run()` is running, before `finish()`.
+
+    def add_document(self, document: DocumentScan) -> int:
+        """Spool and send a document scan now; its sequence number (its ItemResult's)."""
+        self._check_interactive()
+        sequence = self._submit(capture_pb2.StationMessage(document=capture_pb2.DocumentImage(
+            kind=document.kind, image=document.image))).sequence
+        self._documents_sent += 1
+        return sequence
+
+    def add_fingerprint(self, capture: FingerprintCapture) -> int:
+        """Spool and send one fingerprint capture (a retry is another capture of the same
+        finger: the verifier keeps every one and counts the best); its sequence number."""
+        self._check_interactive()
+        sequence = self._submit(capture_pb2.StationMessage(
+            fingerprint=_fingerprint_message(capture))).sequence
+        self._fingerprints_sent += 1
+        return sequence
+
+    def declare_finger_exception(self, declared: FingerException) -> int:
+        """Spool and send a finger the officer declares uncapturable; its sequence number."""
+        self._check_interactive()
+        return self._submit(capture_pb2.StationMessage(
+            fingerprint_exception=declared.to_message())).sequence
+
+    def finish(self) -> None:
+        """Nothing more to capture: stop the camera stream and spool Finish."""
+        self._check_interactive()
+        self._finish_requested.set()
+
+    def _check_interactive(self) -> None:
+        if not self._interactive:
+            raise SessionError("this session takes its inputs at creation, not interactively")
+        if self._finish_requested.is_set():
+            raise SessionError(f"session {self.client_session_id} is finished: nothing more "
+                               "can be added")
+
     # Producing --------------------------------------------------------------------------------
 
     def _submit(self, message: capture_pb2.StationMessage) -> capture_pb2.StationMessage:
@@ -315,7 +365,35 @@ class StationSession:
         stored = self._spool.append(self.client_session_id, message)
         if self._queue is not None:
             self._queue.put_nowait(stored)
+        if stored.WhichOneof("payload") == "document":
+            self._latest_documents[stored.document.kind] = stored.sequence
         return stored
+
+    def correct_field(self, document_kind: int | str, field: str, value: str, note: str = "",
+                      document_sequence: int | None = None) -> int:
+        """Spool and send the officer's correction of a field the verifier read from a
+        document of this session (the latest of `document_kind`, a DocumentKind value or
+        name such as "ktp", unless `document_sequence` names one); its sequence number. The
+        verifier answers with an ItemResult holding the corrected field, or an ItemError
+        naming what it refused. Call it on the session's event loop before Finish is
+        spooled (SessionError after; DocumentError for an unknown kind or no such document)."""
+        if self._finish_sequence is not None or self._finish_requested.is_set():
+            raise SessionError(f"session {self.client_session_id} is finished: nothing more "
+                               "can be corrected")
+        kind = document_kind if isinstance(document_kind, int) else DOCUMENT_KINDS.get(
+            document_kind.strip().lower().replace("-", "_"))
+        if kind is None or kind not in DOCUMENT_KINDS.values():
+            raise DocumentError(f"unknown document kind {document_kind!r}; known: "
+                                + ", ".join(DOCUMENT_KINDS))
+        sequence = document_sequence or self._latest_documents.get(kind)
+        if sequence is None:
+            name = types_pb2.DocumentKind.Name(kind).removeprefix("DOCUMENT_KIND_")
+            raise DocumentError(f"no {name} document was sent in this session: nothing to "
+                                "correct")
+        correction = capture_pb2.FieldCorrection(
+            document_kind=kind, document_sequence=sequence, field=field, value=value,
+            officer_note=note)
+        return self._submit(capture_pb2.StationMessage(field_correction=correction)).sequence
 
     def _refused(self, error: MessageTooLarge) -> None:
         log.error("%s", error)
@@ -326,6 +404,8 @@ class StationSession:
         if not self._resumed:
             if self._camera is not None:
                 await self._stream_frames()
+            if self._interactive:
+                await self._finish_requested.wait()
             # Documents before fingers, as at the counter: their reading (seconds of OCR)
             # then runs while the fingers are captured, not after Finish.
             for document in self._documents:
@@ -356,7 +436,7 @@ class StationSession:
         limiter = RateLimiter(self.config.max_fps)
         deadline = loop.time() + self.config.frame_timeout_s
         frames = iter(self._camera)  # type: ignore[arg-type]
-        while self._accepted_sequence is None:
+        while self._accepted_sequence is None and not self._finish_requested.is_set():
             remaining = deadline - loop.time()
             if remaining <= 0:
                 log.info("no capture accepted within %.0f s; continuing without one",
@@ -522,6 +602,8 @@ class StationSession:
                 self._safe(self._events.on_item_result, result)
         elif kind == "progress":
             pass  # the verifier is computing the verdict: progress, counted above
+        elif kind == "case_progress":
+            self._safe(self._events.on_case_progress, message.case_progress)
         elif kind == "error":
             error = message.error
             if (error.sequence == self._finish_sequence

@@ -91,6 +91,12 @@ class ServerConfig:
     min_client_ping_interval_s: float = 30.0
     # A connection with no call for this long is closed; clients reconnect transparently.
     max_connection_idle_s: float = 300.0
+    # Why: behind a load balancer a replica whose store does not answer must say so; health
+    # turns NOT_SERVING when a `SELECT 1` fails or takes longer than this, checked this often.
+    health_store_check_s: float = 5.0
+    # Why: Kubernetes' gRPC probe presents no client certificate, which the mutual-TLS port
+    # demands; this plain-text port answers grpc.health.v1 alone ("": none). deploy/k8s.
+    health_listen: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,11 +110,17 @@ class SessionLimitsConfig:
     max_documents: int = 20
     # Ten fingers with three retries each.
     max_fingerprints: int = 40
+    # Officers' corrections of read fields (a few per document); caps a stuck UI's resends.
+    max_corrections: int = 40
 
 
 @dataclass(frozen=True)
 class StoreConfig:
     url: str = "sqlite:///verifier-cases.sqlite3"
+    # PostgreSQL only (verifier.cases.engine). Why: a database gone or a stuck lock must
+    # answer UNAVAILABLE (the station resends) well before the station's 30 s stall watchdog.
+    connect_timeout_s: int = 5
+    statement_timeout_ms: int = 15000
 
 
 @dataclass(frozen=True)
@@ -288,6 +300,51 @@ class FaceConfig:
     min_quality: float = 40.0
 
 
+FACE_GALLERY_ENGINES = ("numpy", "milvus")
+MILVUS_INDEXES = ("HNSW", "IVF_FLAT", "FLAT")
+
+
+@dataclass(frozen=True)
+class FaceGalleryConfig:
+    """Which engine searches the face gallery (verifier.galleries.open). The case store's
+    face_gallery table stays the record either way; Milvus holds an index of it
+    (verifier.galleries.milvus_face, which says why its vectors are not sealed)."""
+
+    # "numpy": exact search in each process's memory (14 ms a probe at 1M, REPORT-faces.md);
+    # "milvus": an approximate index shared by replicas (bench/REPORT-gallery-milvus.md).
+    engine: str = "numpy"
+    # "" = Milvus Lite in "<SQLite store file>.milvus.db" next to the store (one process at a
+    # time); "http(s)://host:19530" = a Milvus standalone or cluster, needed with PostgreSQL.
+    milvus_uri: str = ""
+    milvus_token: str = ""  # "user:password" or an API key, for a Milvus with authentication
+    milvus_timeout_s: float = 10.0
+    # Collections are named "<this>_<embedder>": two case stores sharing one Milvus need two
+    # prefixes, since each removes from its collections the rows its own table does not hold.
+    milvus_collection: str = "face_gallery"
+    # Build parameters apply when a collection is made (drop it to rebuild: it is refilled
+    # from the case store at the next start); `hnsw_ef` / `ivf_nprobe` at every search.
+    # HNSW ef 256: recall@1 0.992 at 1M structured generated embeddings, p95 6 ms for the
+    # index (bench/REPORT-gallery-milvus.md); measure on real embeddings before relying on it.
+    milvus_index: str = "HNSW"
+    hnsw_m: int = 16
+    hnsw_ef_construction: int = 200
+    hnsw_ef: int = 256
+    ivf_nlist: int = 1024
+    ivf_nprobe: int = 32
+
+    def __post_init__(self) -> None:
+        if self.engine not in FACE_GALLERY_ENGINES:
+            raise ValueError(f"[face_gallery] engine must be one of {FACE_GALLERY_ENGINES}, "
+                             f"got {self.engine!r}")
+        if self.milvus_index not in MILVUS_INDEXES:
+            raise ValueError(f"[face_gallery] milvus_index must be one of {MILVUS_INDEXES}, "
+                             f"got {self.milvus_index!r}")
+        uri = self.milvus_uri
+        if uri and not (uri.endswith(".db") or uri.startswith(("http://", "https://"))):
+            raise ValueError("[face_gallery] milvus_uri must be a Milvus Lite file ending in "
+                             f"\".db\" or an http(s):// Milvus server, got {uri!r}")
+
+
 @dataclass(frozen=True)
 class FingerprintConfig:
     """Fingerprint quality gating, templates and matching (see verifier.fingerprint)."""
@@ -391,6 +448,47 @@ class PrecheckConfig:
 
 
 @dataclass(frozen=True)
+class LivenessConfig:
+    """Presentation attack detection at the counter (verifier.face.liveness): an active
+    challenge chosen per session, verified across frames, plus passive cues against
+    replays. What these defaults give on simulated attacks: bench/REPORT-liveness.md."""
+
+    # Off by default: while on, auto-capture waits for the challenge, so a station must show
+    # the Guidance's liveness prompt first. A deployment turns it on in its TOML file.
+    enabled: bool = False
+    # The actions a challenge is drawn from (blink, turn_left, turn_right, move_closer).
+    actions: tuple[str, ...] = ("blink", "turn_left", "turn_right", "move_closer")
+    # Actions asked in a row; with `require_turn` one of them is a turn, the only action a
+    # flat print or a cut-out mask cannot perform (it has no depth to turn).
+    steps: int = 2
+    require_turn: bool = True
+    # Each action must be seen between these many seconds after it was asked: earlier is a
+    # pre-recorded response (or the frames in flight before the prompt was shown), later is
+    # not an answer.
+    min_reaction_s: float = 0.25
+    response_timeout_s: float = 6.0
+    # An action is seen when, against the frame at the moment it was asked: the less open
+    # eye's openness falls below `blink_max_openness` and below `blink_max_ratio` x the baseline;
+    # the yaw reaches `turn_min_yaw_deg` to the asked side (and moves by as much); the
+    # inter-eye distance grows by `closer_min_growth`. A turn of this size to the other side
+    # is a wrong answer.
+    blink_max_openness: float = 0.34
+    blink_max_ratio: float = 0.75
+    turn_min_yaw_deg: float = 12.0
+    closer_min_growth: float = 0.2
+    # Passive cues (share of the session's face frames that must show them to fail it):
+    # a screen's moiré (spectral peak score above `max_screen_score`, verifier.face.liveness.
+    # passive);
+    # the straight edges of a print or phone held around the face.
+    max_screen_score: float = 3.6
+    max_screen_share: float = 0.5
+    max_border_share: float = 0.3
+    # A face that never moves in depth or place (eye midpoint and inter-eye distance spread,
+    # in IED units, below this over the session) is a still image, not a person.
+    min_motion_ied: float = 0.004
+
+
+@dataclass(frozen=True)
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     session: SessionLimitsConfig = field(default_factory=SessionLimitsConfig)
@@ -399,10 +497,13 @@ class Config:
     framing: FramingConfig = field(default_factory=FramingConfig)
     photo: PhotoConfig = field(default_factory=PhotoConfig)
     face: FaceConfig = field(default_factory=FaceConfig)
+    # Which engine searches the face gallery (numpy, or Milvus past a province's size).
+    face_gallery: FaceGalleryConfig = field(default_factory=FaceGalleryConfig)
     fingerprint: FingerprintConfig = field(default_factory=FingerprintConfig)
     cases: CasesConfig = field(default_factory=CasesConfig)
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     precheck: PrecheckConfig = field(default_factory=PrecheckConfig)  # PrecheckService access
+    liveness: LivenessConfig = field(default_factory=LivenessConfig)  # PAD at the counter
     models_registry: Path = REPO_ROOT / "models" / "registry.toml"
 
 

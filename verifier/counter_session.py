@@ -5,7 +5,9 @@ A message is committed (with its analysis result or the error that rejected it) 
 outcome says `committed`, and only then is it acknowledged. (session, sequence) is the
 idempotency key: a resend is answered as a duplicate and stored once; the same key with
 another content (its digest differs) is refused. Finish is refused while an earlier sequence
-number is missing, so no verdict is computed over a gap.
+number is missing, so no verdict is computed over a gap. The session's state lives in the case
+store, not here: replicas sharing one database can each take any of its messages (the ready
+streak and the accepted capture: verifier.live_capture; one verdict: CaseStore.finish_once).
 
 Everything the verdict needs is computed when an item arrives (document fields, the portrait's
 face, fingerprint templates, the accepted capture's face); Finish assembles `CaseEvidence`
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -27,11 +28,18 @@ from verifier.config import Config
 from verifier.consistency.case_evidence import (FACE_DOCUMENT_KINDS, case_evidence,
                                                 finger_capture)
 from verifier.consistency.case_rules import verdict_for
+from verifier.consistency.completeness_rules import outstanding
+from verifier.consistency.corrections import check_correction
 from verifier.consistency.context import CaseContext, Galleries
 from verifier.consistency.verdict import Flag, Severity, Verdict, decide
 from verifier.documents.item import analyse_document
 from verifier.enrolment import enrol_case
 from verifier.face.evidence import NOT_FOUND, face_evidence
+from verifier.face.liveness.challenge import configured_actions
+from verifier.face.liveness.judge import Status as LivenessStatus
+from verifier.face.liveness.measures import frame_measures
+from verifier.face.liveness.session import (RESULT_KEY as LIVENESS_KEY, LivenessStep, Prompt,
+                                            liveness_evidence, liveness_step)
 from verifier.face.matching import face_matcher
 from verifier.fingerprint.analysis import MODEL_NAME as EXTRACTOR_NAME
 from verifier.fingerprint.item import analyse_fingerprint, finger_capture_template
@@ -44,16 +52,15 @@ from verifier.fingerprint.session_pairs import (EarlierCapture, same_finger_chec
 from verifier.errors import (ImageRejected, InvalidInput, LimitExceeded, SequenceGap,
                              SessionStateError, VerifierError)
 from verifier.imaging import DecodedImage, decode_image
+from verifier.live_capture import AnalysisPace, counts_for_streak, ready_streak
 from verifier.models import LoadedModels
+from verifier.photo.analysis import PhotoAnalysis
 from verifier.photo.assessment import PhotoAssessment, assess_photo
 from verifier.photo.crop import passport_jpeg
 from verifier.photo.result import Outcome, RequirementResult
-from verifier.item_analysis import ItemAnalysis
+from verifier.item_analysis import ItemAnalysis, ReadField
 
 log = logging.getLogger(__name__)
-
-# Weight of the newest analysis time in the per-session moving average.
-_ANALYSIS_TIME_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -65,8 +72,12 @@ class MessageOutcome:
     assessment: PhotoAssessment | None = None  # frames
     capture_accepted: bool = False
     photo_jpeg: bytes | None = None  # the passport photo cut from the accepted frame
+    liveness_prompt: Prompt | None = None  # frames: the liveness action asked now
     item: ItemAnalysis | None = None  # documents and fingerprints
     verdict: Verdict | None = None
+    # What the case still lacks (completeness rules), after items that change it; None: not
+    # measured for this message.
+    progress: tuple[Flag, ...] | None = None
 
 
 def error_record(exc: VerifierError) -> dict[str, Any]:
@@ -88,7 +99,8 @@ def _portrait_check(found: bool) -> RequirementResult:
 
 # Which [session] setting caps each kind of message (named in the refusal).
 _LIMIT_SETTING = {"frame": "max_frames", "document": "max_documents",
-                  "fingerprint": "max_fingerprints", "fingerprint_exception": "max_fingerprints"}
+                  "fingerprint": "max_fingerprints", "fingerprint_exception": "max_fingerprints",
+                  "field_correction": "max_corrections"}
 
 
 class CounterSessions:
@@ -100,15 +112,11 @@ class CounterSessions:
         self.galleries = galleries
         self.face_matcher = face_matcher(models, config.face)
         self.device_trust = DeviceTrustList(config.fingerprint.device_trust_file)
-        # Consecutive ready frames per case (in memory: after a restart the applicant holds
-        # still for a few more frames). The lock covers a station that reconnects while its
-        # old stream still has a frame in analysis.
-        self._ready_streak: dict[str, int] = {}
-        self._captured: set[str] = set()
-        # Per case: (monotonic start of the last frame analysis, moving average of the
-        # analysis time in s).
-        self._last_analysis: dict[str, tuple[float, float]] = {}
-        self._streak_lock = threading.Lock()
+        # The ready streak and the accepted capture are read from the store (any replica
+        # may have taken the session's earlier frames); only this replica's load is local.
+        self._pace = AnalysisPace()
+        if config.liveness.enabled:
+            configured_actions(config.liveness)  # a challenge it cannot draw stops start-up
 
     def _case_id(self, client_session_id: str) -> str:
         case = self.store.find_case(client_session_id)
@@ -117,6 +125,18 @@ class CounterSessions:
                 f"session {client_session_id} has not been started; send SessionStart first",
                 metadata={"client_session_id": client_session_id})
         return case.case_id
+
+    def _progress(self, case_id: str) -> tuple[Flag, ...] | None:
+        """What the case still lacks; None (logged) when that cannot be measured: the message
+        is committed by then and must still be acknowledged."""
+        try:
+            evidence = case_evidence(self.store.contents(case_id, frames=False))
+            evidence = replace(evidence, frames_received=self.store.count_messages(case_id,
+                                                                                   "frame"))
+            return outstanding(evidence, self.config)
+        except Exception:  # noqa: BLE001 - progress is a courtesy to the officer
+            log.exception("case %s: progress not measured", case_id)
+            return None
 
     def _decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, self.config.imaging)
@@ -154,11 +174,28 @@ class CounterSessions:
             return case_id, self._rejected(case_id, sequence, kind, b"", exc, digest, subtype)
         return case_id, None
 
-    def frame(self, client_session_id: str, sequence: int, jpeg: bytes, digest: str = ""
-              ) -> MessageOutcome:
+    def _liveness(self, case_id: str, sequence: int, analysis: PhotoAnalysis,
+                  captured_at_unix_ms: int) -> LivenessStep | None:
+        """This frame's step of the liveness challenge (verifier.face.liveness); None when the
+        check is off. Its state comes from the stored frames, which any replica may have
+        taken."""
+        settings = self.config.liveness
+        if not settings.enabled:
+            return None
+        # The camera's time: the applicant's reaction is timed from what the camera saw,
+        # not from when the network delivered it.
+        at_s = captured_at_unix_ms / 1000 if captured_at_unix_ms > 0 else time.time()
+        stored = liveness_evidence((m.sequence, m.result)
+                                   for m in self.store.messages_of_kind(case_id, "frame")
+                                   if m.sequence != sequence)
+        return liveness_step(stored, frame_measures(analysis, at_s, sequence), at_s, settings)
+
+    def frame(self, client_session_id: str, sequence: int, jpeg: bytes, digest: str = "",
+              captured_at_unix_ms: int = 0) -> MessageOutcome:
         """Live guidance for one camera frame. After `steady_frames` ready frames in a row
         the last one becomes the session's photo: its payload is kept, the passport crop is
         cut from it and its face embedded (in the result record; the crop in the outcome).
+        With [liveness] on, no photo is taken while a challenge action is still asked.
         On an overloaded CPU some frames are committed without analysis (no guidance; the
         streak is unchanged)."""
         case_id, resent = self._new_message(client_session_id, sequence, digest, "frame",
@@ -171,27 +208,25 @@ class CounterSessions:
             return self._rejected(case_id, sequence, "frame", jpeg, exc, digest)
         capture = self.config.photo.capture
         started = time.monotonic()
-        with self._streak_lock:
-            last = self._last_analysis.get(case_id)
-        if (last is not None and last[1] * 1000 > capture.busy_analysis_ms
-                and started - last[0] < 1.0 / capture.busy_max_analysed_fps):
+        if self._pace.too_soon(case_id, started, capture.busy_analysis_ms / 1000,
+                               capture.busy_max_analysed_fps):
             duplicate, _ = self.store.record_message(
                 case_id, sequence, "frame", data=jpeg, keep_payload=False,
                 result={"analysed": False, "reason": "busy"}, digest=digest)
             return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
         assessment = assess_photo(image, self.models, self.config, "counter")
-        with self._streak_lock:
-            average = last[1] if last is not None else 0.0
-            took = time.monotonic() - started
-            average += _ANALYSIS_TIME_WEIGHT * (took - average)
-            self._last_analysis[case_id] = (started, average)
-            streak = self._ready_streak.get(case_id, 0) + 1 if assessment.ready else 0
-            self._ready_streak[case_id] = streak
-            captured = case_id in self._captured
+        self._pace.record(case_id, started, time.monotonic() - started)
+        state = self.store.live_capture(case_id, sequence, counts_for_streak)
+        streak = ready_streak(state.previous_frame_result, assessment.ready)
+        captured = state.capture_sequence is not None
         result: dict[str, Any] = {**assessment.to_dict(), "ready": assessment.ready,
                                   "ready_streak": streak}
+        liveness = self._liveness(case_id, sequence, assessment.analysis, captured_at_unix_ms)
+        if liveness is not None:
+            result[LIVENESS_KEY] = liveness.record
         photo = None
-        steady = assessment.ready and streak >= capture.steady_frames
+        steady = (assessment.ready and streak >= capture.steady_frames
+                  and (liveness is None or liveness.outcome.status is not LivenessStatus.PENDING))
         head = assessment.analysis.head
         if steady and not captured and head is not None:
             photo = passport_jpeg(image.rgb, head, capture)
@@ -201,12 +236,11 @@ class CounterSessions:
         duplicate, accepted = self.store.record_message(
             case_id, sequence, "frame", data=jpeg, keep_payload=False, result=result,
             accept_capture=photo is not None, digest=digest)
-        if photo is not None:
-            with self._streak_lock:
-                self._captured.add(case_id)  # accepted now, or before a restart
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
                               assessment=assessment, capture_accepted=accepted,
-                              photo_jpeg=photo if accepted else None)
+                              photo_jpeg=photo if accepted else None,
+                              progress=self._progress(case_id) if accepted else None,
+                              liveness_prompt=liveness.prompt if liveness else None)
 
     def _item(self, client_session_id: str, sequence: int, kind: str, subtype: str | None,
               data: bytes, input_error: InvalidInput | None,
@@ -229,7 +263,7 @@ class CounterSessions:
             case_id, sequence, kind, data=data, keep_payload=keep_payload, subtype=subtype,
             result=analysis.to_dict() | extra, digest=digest)
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
-                              item=analysis)
+                              item=analysis, progress=self._progress(case_id))
 
     def _analyse_document(self, image: DecodedImage, kind: str
                           ) -> tuple[ItemAnalysis, dict[str, Any]]:
@@ -306,7 +340,41 @@ class CounterSessions:
             case_id, sequence, "fingerprint_exception", data=b"", keep_payload=False,
             subtype=str(position), result={"reason": reason, "officer_note": officer_note},
             digest=digest)
-        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate)
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              progress=self._progress(case_id))
+
+    def field_correction(self, client_session_id: str, sequence: int, kind: str | None,
+                         document_sequence: int, field: str, value: str, officer_note: str,
+                         kind_error: InvalidInput | None = None, digest: str = ""
+                         ) -> MessageOutcome:
+        """The officer's correction of a field read from one of the session's documents,
+        kept as its own message next to the reading (verifier.consistency.corrections).
+        `kind` is None (with `kind_error`) when the station sent a kind we do not know."""
+        case_id, resent = self._new_message(client_session_id, sequence, digest,
+                                            "field_correction",
+                                            self.config.session.max_corrections, kind)
+        if resent is not None:
+            return resent
+        try:
+            if kind_error is not None:
+                raise kind_error
+            accepted = check_correction(str(kind), document_sequence, field, value,
+                                        officer_note,
+                                        self.store.messages_of_kind(case_id, "document"))
+        except InvalidInput as exc:
+            return self._rejected(case_id, sequence, "field_correction", b"", exc, digest,
+                                  subtype=kind)
+        officer = self.store.summary(case_id).officer_id
+        duplicate, _ = self.store.record_message(
+            case_id, sequence, "field_correction", data=b"", keep_payload=False, subtype=kind,
+            result=accepted.to_record(officer), digest=digest)
+        read = accepted.read or {}
+        item = ItemAnalysis(
+            checks=(), summary=f"{kind} #{document_sequence}: {field} corrected by the officer",
+            fields=(ReadField(field, accepted.value, str(read.get("raw_text", "")), 1.0,
+                              corrected_by="officer"),))
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              item=item, progress=self._progress(case_id))
 
     def finish(self, client_session_id: str, sequence: int, digest: str = "") -> MessageOutcome:
         """The verdict. Refused with SequenceGap while an earlier sequence number is missing
@@ -314,10 +382,16 @@ class CounterSessions:
         are enrolled in the galleries (replacing any earlier enrolment of the case), so a
         crash in between leaves nothing a resent Finish does not redo."""
         case_id = self._case_id(client_session_id)
-        stored = self.store.verdict(case_id)
-        if stored is not None:
-            return MessageOutcome(sequence=sequence, committed=True, duplicate=True,
-                                  verdict=stored)
+        # Decided under the case's lock: a Finish reaching two replicas is decided once.
+        verdict, duplicate = self.store.finish_once(
+            case_id, sequence, lambda: self._decide(case_id, sequence))
+        self._pace.forget(case_id)  # a finished case takes no more frames
+        log.info("case %s finished: %s (%d flags)", case_id, verdict.decision.value,
+                 len(verdict.flags))
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              verdict=verdict)
+
+    def _decide(self, case_id: str, sequence: int) -> Verdict:
         missing = self.store.missing_sequences(case_id, sequence)
         if missing:
             shown = ",".join(map(str, missing[:50])) + (",..." if len(missing) > 50 else "")
@@ -339,14 +413,4 @@ class CounterSessions:
                     message_en="This case's biometrics could not be enrolled for duplicate "
                                "search; see the verifier's log",
                     evidence={"reason": exc.reason})], verdict.matches)
-        verdict, duplicate = self.store.finish(case_id, sequence, verdict)
-        # A finished case takes no more frames: drop its live-capture state, which would
-        # otherwise grow with every session the server has seen.
-        with self._streak_lock:
-            self._ready_streak.pop(case_id, None)
-            self._captured.discard(case_id)
-            self._last_analysis.pop(case_id, None)
-        log.info("case %s finished: %s (%d flags)", case_id, verdict.decision.value,
-                 len(verdict.flags))
-        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
-                              verdict=verdict)
+        return verdict

@@ -18,13 +18,14 @@ import hashlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, func, inspect, make_url, select
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import create_engine, func, inspect, make_url, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from verifier.cases import migrate
@@ -33,12 +34,12 @@ from verifier.cases.audit import AuditLog
 from verifier.cases.crypto import (EvidenceKeyError, KeyFileRing, KeyRing, generate_ring,
                                    ring_from_config, sealed_key_id, sealed_text_key_id,
                                    write_key_file)
+from verifier.cases.engine import make_engine, schema_lock, store_call
 from verifier.cases.schema import CaseRow, MessageRow, ReviewRow, UserRow
 from verifier.cases.sign_in import SignIns
-from verifier.config import Config
+from verifier.config import Config, StoreConfig
 from verifier.consistency.verdict import Verdict
-from verifier.errors import (PermissionDenied, ResendConflict, SessionStateError,
-                             StoreUnavailable)
+from verifier.errors import PermissionDenied, ResendConflict, SessionStateError
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,14 @@ class StoredMessage:
     result: dict[str, Any] | None
     error: dict[str, Any] | None
     has_payload: bool
+
+
+@dataclass(frozen=True)
+class LiveCapture:
+    """What auto-capture needs of a case, whichever replica received its frames."""
+
+    capture_sequence: int | None
+    previous_frame_result: dict[str, Any] | None  # see CaseStore.live_capture
 
 
 @dataclass(frozen=True)
@@ -124,12 +133,6 @@ class PurgeReport:
         return {"cutoff": self.cutoff.isoformat(), "cases": self.cases,
                 "payloads_removed": self.payloads_removed,
                 "templates_removed": self.templates_removed}
-
-
-def _unavailable(exc: SQLAlchemyError) -> StoreUnavailable:
-    log.error("case store could not commit: %s", exc)
-    return StoreUnavailable("the case store could not commit the message; resend it",
-                            metadata={"error": type(exc).__name__})
 
 
 def flag_column(verdict: Verdict) -> str:
@@ -187,23 +190,11 @@ def keys_for(url: str, key_file: str = "", inline: tuple[str, ...] = ()) -> KeyR
 
 
 class CaseStore:
-    def __init__(self, url: str, keys: KeyRing | None = None) -> None:
-        sqlite = make_url(url).get_backend_name() == "sqlite"
-        connect_args = {"check_same_thread": False} if sqlite else {}
-        self.engine = create_engine(url, connect_args=connect_args)
-        if sqlite:
-            @event.listens_for(self.engine, "connect")
-            def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-                cur = dbapi_conn.cursor()
-                # WAL + synchronous=FULL: a commit is on disk before we acknowledge it.
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=FULL")
-                cur.execute("PRAGMA foreign_keys=ON")
-                cur.execute("PRAGMA busy_timeout=5000")
-                # Deleted pages (purged evidence) are zeroed, not left readable in the file.
-                cur.execute("PRAGMA secure_delete=ON")
-                cur.close()
-        migrate.upgrade(self.engine)
+    def __init__(self, url: str, keys: KeyRing | None = None,
+                 settings: StoreConfig = StoreConfig()) -> None:
+        self.engine = make_engine(url, settings)
+        with schema_lock(self.engine):
+            migrate.upgrade(self.engine)
         self.keys = keys if keys is not None else keys_for(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._check_keys()
@@ -252,6 +243,7 @@ class CaseStore:
 
     # -- sessions -----------------------------------------------------------------------
 
+    @store_call
     def start_session(self, client_session_id: str, sequence: int, station_id: str,
                       officer_id: str, application: dict[str, Any], digest: str = ""
                       ) -> tuple[CaseRef, bool]:
@@ -279,10 +271,9 @@ class CaseStore:
             assert found is not None
             self.check_resend(found.case_id, sequence, digest)
             return found, True
-        except SQLAlchemyError as exc:
-            raise _unavailable(exc) from None
         return CaseRef(case_id, client_session_id, False), False
 
+    @store_call
     def find_case(self, client_session_id: str) -> CaseRef | None:
         with self._sessions() as db:
             row = db.scalar(select(CaseRow).where(CaseRow.client_session_id == client_session_id))
@@ -292,6 +283,7 @@ class CaseStore:
 
     # -- messages -----------------------------------------------------------------------
 
+    @store_call
     def check_resend(self, case_id: str, sequence: int, digest: str) -> bool:
         """True when `sequence` is already committed (a resend). Raises ResendConflict when
         the committed message's digest differs from `digest` (both known): the same number
@@ -310,11 +302,13 @@ class CaseStore:
                 metadata={"sequence": str(sequence), "case_id": case_id})
         return True
 
+    @store_call
     def count_messages(self, case_id: str, kind: str) -> int:
         with self._sessions() as db:
             return int(db.scalar(select(func.count()).select_from(MessageRow).where(
                 MessageRow.case_id == case_id, MessageRow.kind == kind)) or 0)
 
+    @store_call
     def missing_sequences(self, case_id: str, below: int) -> list[int]:
         """Sequence numbers 1..below-1 that the case has not committed."""
         with self._sessions() as db:
@@ -322,6 +316,7 @@ class CaseStore:
                 MessageRow.case_id == case_id, MessageRow.sequence < below)))
         return [n for n in range(1, below) if n not in have]
 
+    @store_call
     def record_message(self, case_id: str, sequence: int, kind: str, *, data: bytes,
                        keep_payload: bool, subtype: str | None = None,
                        result: dict[str, Any] | None = None, error: dict[str, Any] | None = None,
@@ -329,11 +324,15 @@ class CaseStore:
         """Commit one message with its result or error. Returns (duplicate, capture_accepted):
         capture_accepted is True when this frame became the session's photo. `digest` is
         the SHA-256 of the station's message (see `check_resend`); without one, of `data`.
-        Raises StoreUnavailable when the database cannot commit."""
+        Raises StoreUnavailable when the database cannot commit.
+
+        The case's row is locked until the commit (PostgreSQL; SQLite has one writer at a
+        time anyway), so replicas racing on one case accept one capture and store no message
+        after its verdict."""
         accepted = False
         try:
             with self._sessions.begin() as db:
-                case = db.get(CaseRow, case_id)
+                case = db.get(CaseRow, case_id, with_for_update=True)
                 if case is None:
                     raise SessionStateError(f"case {case_id} does not exist")
                 if case.finished_at is not None:
@@ -355,19 +354,52 @@ class CaseStore:
                     if result is not None else None,
                     error_json=json.dumps(error) if error is not None else None))
         except IntegrityError:
+            # Committed before (a resend, the other replica, or our own commit whose answer
+            # a broken connection lost): the capture is accepted if it was this frame.
             self.check_resend(case_id, sequence, digest)
-            return True, False
-        except SQLAlchemyError as exc:
-            raise _unavailable(exc) from None
+            return True, accept_capture and self.capture_sequence(case_id) == sequence
         return False, accepted
 
-    def contents(self, case_id: str) -> CaseContents:
+    @store_call
+    def capture_sequence(self, case_id: str) -> int | None:
+        """The frame accepted as the case's photo, if any."""
+        with self._sessions() as db:
+            return db.scalar(select(CaseRow.capture_sequence).where(CaseRow.id == case_id))
+
+    @store_call
+    def live_capture(self, case_id: str, before_sequence: int,
+                     wanted: Callable[[dict[str, Any]], bool], lookback: int = 32
+                     ) -> LiveCapture:
+        """The case's live-capture state as committed by any replica: its accepted capture,
+        and the result of its newest frame below `before_sequence` that is `wanted`, among
+        the latest `lookback` frames with a result (the decode gate's refusals have none)."""
+        with self._sessions() as db:
+            capture = db.scalar(select(CaseRow.capture_sequence).where(CaseRow.id == case_id))
+            rows = db.execute(select(MessageRow.sequence, MessageRow.result_json).where(
+                MessageRow.case_id == case_id, MessageRow.kind == "frame",
+                MessageRow.sequence < before_sequence, MessageRow.result_json.is_not(None))
+                .order_by(MessageRow.sequence.desc()).limit(lookback))
+            for row in rows:  # fetched one by one: usually the newest is the one
+                result = self._open_json(row.result_json, self._ctx("messages.result",
+                                                                    case_id, row.sequence))
+                if wanted(result):
+                    return LiveCapture(capture, result)
+        return LiveCapture(capture, None)
+
+    @store_call
+    def contents(self, case_id: str, *, frames: bool = True) -> CaseContents:
+        """The case and its messages with their opened results. `frames=False` leaves out the
+        live frames but the accepted capture: hundreds of results nothing but the photo rules
+        and the liveness check read."""
         with self._sessions() as db:
             case = db.get(CaseRow, case_id)
             if case is None:
                 raise SessionStateError(f"case {case_id} does not exist")
-            rows = db.scalars(select(MessageRow).where(MessageRow.case_id == case_id)
-                              .order_by(MessageRow.sequence)).all()
+            query = select(MessageRow).where(MessageRow.case_id == case_id)
+            if not frames:  # sequence numbers start at 1: 0 is no capture
+                query = query.where((MessageRow.kind != "frame") | (
+                    MessageRow.sequence == (case.capture_sequence or 0)))
+            rows = db.scalars(query.order_by(MessageRow.sequence)).all()
             return CaseContents(
                 case_id=case_id,
                 application=self._open_json(case.application_json,
@@ -375,6 +407,7 @@ class CaseStore:
                 capture_sequence=case.capture_sequence, started_at=_utc(case.started_at),
                 messages=tuple(self._stored(r) for r in rows))
 
+    @store_call
     def messages_of_kind(self, case_id: str, kind: str) -> tuple[StoredMessage, ...]:
         """The case's committed messages of one kind, with their opened results."""
         with self._sessions() as db:
@@ -391,6 +424,7 @@ class CaseStore:
             error=json.loads(row.error_json) if row.error_json else None,
             has_payload=row.payload is not None)
 
+    @store_call
     def payload(self, case_id: str, sequence: int) -> bytes | None:
         with self._sessions() as db:
             blob = db.scalar(select(MessageRow.payload).where(
@@ -404,14 +438,27 @@ class CaseStore:
     def finish(self, case_id: str, sequence: int, verdict: Verdict) -> tuple[Verdict, bool]:
         """Store the verdict and the finish message; returns (stored verdict, duplicate).
         A case is finished once: a second finish returns the verdict stored the first time."""
+        return self.finish_once(case_id, sequence, lambda: verdict)
+
+    @store_call
+    def finish_once(self, case_id: str, sequence: int, decide: Callable[[], Verdict]
+                    ) -> tuple[Verdict, bool]:
+        """`finish` with the verdict computed by `decide` while the case's row is locked
+        (PostgreSQL): a Finish that reaches two replicas at once is decided once, the other
+        waits and returns the stored verdict. `decide` reads and writes through connections
+        of its own (the case's rows and the galleries), never the case's row."""
         stored = self.verdict(case_id)
         if stored is not None:
             return stored, True
         try:
             with self._sessions.begin() as db:
-                case = db.get(CaseRow, case_id)
+                case = db.get(CaseRow, case_id, with_for_update=True)
                 if case is None:
                     raise SessionStateError(f"case {case_id} does not exist")
+                stored = self.open_verdict(case_id, case.verdict_json)
+                if stored is not None:  # decided by another replica while we waited
+                    return stored, True
+                verdict = decide()
                 case.finished_at = _now()
                 case.decision = verdict.decision.value
                 case.verdict_json = self._seal_json(verdict.to_dict(),
@@ -421,12 +468,14 @@ class CaseStore:
                                   received_at=_now(), payload_bytes=0))
         except IntegrityError:
             stored = self.verdict(case_id)
-            assert stored is not None
+            if stored is None:
+                raise ResendConflict(f"sequence {sequence} was already committed as another "
+                                     "message, not as Finish",
+                                     metadata={"sequence": str(sequence), "case_id": case_id})
             return stored, True
-        except SQLAlchemyError as exc:
-            raise _unavailable(exc) from None
         return verdict, False
 
+    @store_call
     def verdict(self, case_id: str) -> Verdict | None:
         with self._sessions() as db:
             text = db.scalar(select(CaseRow.verdict_json).where(CaseRow.id == case_id))
@@ -491,6 +540,7 @@ class CaseStore:
             return [self._summary(r) for r in db.scalars(
                 query.order_by(CaseRow.started_at).limit(limit))]
 
+    @store_call
     def summary(self, case_id: str) -> CaseSummary:
         with self._sessions() as db:
             row = db.get(CaseRow, case_id)
@@ -653,4 +703,5 @@ class CaseStore:
 def open_store(config: Config) -> CaseStore:
     """The case store the configuration names, with its evidence keys."""
     url = config.store.url
-    return CaseStore(url, keys_for(url, config.cases.key_file, config.cases.keys))
+    return CaseStore(url, keys_for(url, config.cases.key_file, config.cases.keys),
+                     config.store)

@@ -18,6 +18,7 @@ from typing import Any
 from verifier.cases.store import CaseContents, StoredMessage
 from verifier.errors import InvalidInput
 from verifier.face.evidence import FaceEvidence
+from verifier.face.liveness.session import LivenessEvidence, liveness_evidence
 from verifier.fingerprint.provenance import Provenance
 from verifier.fingerprint.session_pairs import PairScore
 from verifier.fingerprint.template import template_from_text
@@ -61,17 +62,41 @@ class Value:
 
 
 @dataclass(frozen=True)
+class FieldCorrection:
+    """An officer's correction of one read field (verifier.consistency.corrections)."""
+
+    sequence: int  # the correction's own message
+    field: str
+    value: str
+    original: Value | None  # the reading it corrects; None: the field was not read
+    officer_id: str
+    officer_note: str
+
+
+@dataclass(frozen=True)
 class DocumentEvidence:
     kind: str  # DocumentKind name without prefix: "KTP", "AKTA_KELAHIRAN", "OLD_PASSPORT"
     sequence: int
-    fields: dict[str, Value]
+    fields: dict[str, Value]  # as the rules compare them: the officer's corrections applied
     read_share: float | None  # share of the kind's fields read; None: no reader for the kind
     face: FaceEvidence | None  # the portrait, when one was searched for and found
     face_searched: bool  # False for kinds without a portrait (or items stored before search)
+    corrections: tuple[FieldCorrection, ...] = ()  # in the order they were sent
 
     @property
     def source(self) -> str:
         return f"{self.kind.lower()}@{self.sequence}"
+
+    @property
+    def read_fields(self) -> dict[str, Value]:
+        """The fields as the reader read them, before any correction."""
+        read = dict(self.fields)
+        for c in self.corrections:
+            if c.original is None:
+                read.pop(c.field, None)
+            else:
+                read[c.field] = c.original
+        return read
 
     def get(self, name: str) -> Value | None:
         found = self.fields.get(name)
@@ -126,6 +151,8 @@ class CaseEvidence:
     fingerprints: tuple[FingerCapture, ...]  # every capture, retries included
     exceptions: tuple[FingerException, ...]
     rejected: tuple[RejectedItem, ...]  # items the decode gate or validation refused
+    # The liveness challenge and the frames' measures; None when no frame holds them.
+    liveness: LivenessEvidence | None = None
 
     @property
     def nik(self) -> str:
@@ -172,7 +199,9 @@ def _check_value(result: dict[str, Any], requirement: str) -> float | None:
     return None
 
 
-def _document(m: StoredMessage) -> DocumentEvidence:
+def _document(m: StoredMessage, corrected_by: list[StoredMessage]) -> DocumentEvidence:
+    """The document's reading with `corrected_by` (its correction messages, in order)
+    applied; each correction keeps the value it replaced."""
     result = m.result or {}
     source = f"{str(m.subtype).lower()}@{m.sequence}"
     fields = {}
@@ -180,12 +209,22 @@ def _document(m: StoredMessage) -> DocumentEvidence:
         if isinstance(f, dict) and f.get("name") and isinstance(f.get("value"), str):
             fields[str(f["name"])] = Value(source, str(f["name"]), f["value"].strip(),
                                            float(f.get("confidence") or 0.0))
+    read = dict(fields)
+    corrections = []
+    for c in corrected_by:
+        record = c.result or {}
+        name, value = str(record.get("field", "")), str(record.get("value", ""))
+        corrections.append(FieldCorrection(
+            c.sequence, name, value, read.get(name), str(record.get("officer_id", "")),
+            str(record.get("officer_note", ""))))
+        fields[name] = Value(source, name, value, 1.0)  # the officer read it off the card
     reader = (result.get("record") or {}).get("reader_kind")
     face_record = result.get("face")
     return DocumentEvidence(
         kind=str(m.subtype), sequence=m.sequence, fields=fields,
         read_share=_check_value(result, "document_read") if reader else None,
-        face=FaceEvidence.from_record(face_record), face_searched=face_record is not None)
+        face=FaceEvidence.from_record(face_record), face_searched=face_record is not None,
+        corrections=tuple(corrections))
 
 
 def finger_capture(m: StoredMessage) -> FingerCapture:
@@ -210,15 +249,28 @@ def finger_capture(m: StoredMessage) -> FingerCapture:
         provenance=Provenance.from_record(result.get("provenance")))
 
 
+def corrections_by_document(messages: tuple[StoredMessage, ...]
+                            ) -> dict[int, list[StoredMessage]]:
+    """The accepted field corrections per corrected document's sequence, in order."""
+    found: dict[int, list[StoredMessage]] = {}
+    for m in messages:
+        if m.kind == "field_correction" and m.error is None and m.result:
+            found.setdefault(int(m.result.get("document_sequence") or 0), []).append(m)
+    return found
+
+
 def case_evidence(contents: CaseContents) -> CaseEvidence:
     documents, fingers, exceptions, rejected = [], [], [], []
     capture = None
     frames = 0
+    corrections = corrections_by_document(contents.messages)
     for m in contents.messages:
         if m.kind == "frame":
             frames += 1
         if m.error is not None:
-            if m.kind != "frame":
+            # A refused correction leaves the reading as it was (the officer was told at once
+            # and may send it again, right): nothing about the case to review.
+            if m.kind not in ("frame", "field_correction"):
                 rejected.append(RejectedItem(m.sequence, m.kind, str(m.error.get("reason", "")),
                                              str(m.error.get("message", ""))))
             continue
@@ -226,7 +278,7 @@ def case_evidence(contents: CaseContents) -> CaseEvidence:
             capture = LiveCapture(m.sequence, FaceEvidence.from_record((m.result or {})
                                                                        .get("face")))
         elif m.kind == "document" and m.subtype:
-            documents.append(_document(m))
+            documents.append(_document(m, corrections.get(m.sequence, [])))
         elif m.kind == "fingerprint" and m.subtype and m.subtype.isdigit():
             fingers.append(finger_capture(m))
         elif m.kind == "fingerprint_exception" and m.subtype and m.subtype.isdigit():
@@ -238,4 +290,7 @@ def case_evidence(contents: CaseContents) -> CaseEvidence:
     return CaseEvidence(case_id=contents.case_id, application=dict(contents.application),
                         on_date=started.date(), frames_received=frames, capture=capture,
                         documents=tuple(documents), fingerprints=tuple(fingers),
-                        exceptions=tuple(exceptions), rejected=tuple(rejected))
+                        exceptions=tuple(exceptions), rejected=tuple(rejected),
+                        liveness=liveness_evidence((m.sequence, m.result)
+                                                   for m in contents.messages
+                                                   if m.kind == "frame" and m.error is None))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 from verifier.consistency import (completeness_rules, document_rules, face_rules,
-                                  fingerprint_rules, session_rules)
+                                  fingerprint_rules, liveness_rules, session_rules)
 from verifier.consistency.context import CaseContext, CaseFindings, CaseRule
 from verifier.consistency.verdict import Flag, Match, Severity, Verdict, decide
 
@@ -18,6 +18,7 @@ RULES: tuple[CaseRule, ...] = (
     document_rules.analyse,
     fingerprint_rules.analyse,
     face_rules.analyse,
+    liveness_rules.analyse,
 )
 
 

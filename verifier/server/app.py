@@ -1,12 +1,15 @@
 """The verifier's gRPC server: start-up, model loading behind health, graceful shutdown.
 
 Health is NOT_SERVING until every model in the registry is verified and loaded, SERVING
-after, and NOT_SERVING again as soon as a graceful shutdown begins.
+after, NOT_SERVING while the case store does not answer (checked every `[server]
+health_store_check_s`), and NOT_SERVING for good as soon as a graceful shutdown begins.
 
 With `[server] tls_cert_file`, `tls_key_file` and `client_ca_file` the port speaks mutual
 TLS only: a client without a certificate from the client CA fails the handshake, a revoked
 one is refused by `ClientCertificateCheck`. Without them the server listens in plain text,
-which `listen_credentials` allows on loopback only unless told `insecure`.
+which `listen_credentials` allows on loopback only unless told `insecure`. `[server]
+health_listen` adds a plain-text port answering grpc.health.v1 alone, the same statuses, for
+probes that present no client certificate (Kubernetes').
 
 Limits (`verifier.server.limits`, defaults in `ServerConfig` and `PrecheckConfig`) bound open
 capture streams, each client's rate of session opens and photo pre-checks, idle streams and
@@ -24,6 +27,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy import text
 
 from verifier.api.v1 import capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc
 from verifier.cases.store import CaseStore
@@ -122,6 +126,8 @@ class VerifierServer:
         reflection.enable_server_reflection(
             (*SERVICE_NAMES, health.SERVICE_NAME, reflection.SERVICE_NAME), self.server)
         self.port = 0
+        self.health_server: grpc.aio.Server | None = None  # [server] health_listen
+        self._store_watch: asyncio.Task[None] | None = None
 
     async def _set_health(self, status: int) -> None:
         for name in ("", *SERVICE_NAMES):
@@ -140,7 +146,20 @@ class VerifierServer:
         await self.server.start()
         log.info("verifier listening on %s (port %d, %s)", listen, self.port,
                  "plain text" if credentials is None else "mutual TLS")
+        if self.config.server.health_listen:
+            await self._start_health_port(self.config.server.health_listen)
         return self.port
+
+    async def _start_health_port(self, listen: str) -> None:
+        """grpc.health.v1 alone, in plain text, from the same servicer as the main port (for
+        probes that present no client certificate, as Kubernetes' do): a status is no secret."""
+        self.health_server = grpc.aio.server()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.health_server)
+        port = self.health_server.add_insecure_port(listen)
+        if port == 0:
+            raise OSError(f"cannot listen on {listen} ([server] health_listen)")
+        await self.health_server.start()
+        log.info("health alone on %s (port %d, plain text)", listen, port)
 
     async def load_models(self) -> None:
         """Verify and load every model; raises ModelIntegrityError (health stays NOT_SERVING)."""
@@ -157,10 +176,42 @@ class VerifierServer:
         self.runtime.set_models(models)
         await self._set_health(health_pb2.HealthCheckResponse.SERVING)
         log.info("models loaded; SERVING")
+        self._store_watch = asyncio.create_task(self._watch_store())
+
+    def _store_answers(self) -> None:
+        with self.runtime.store.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+
+    async def _watch_store(self) -> None:
+        """NOT_SERVING while the store does not answer, SERVING again when it does (a load
+        balancer's health check then sends stations to another replica meanwhile)."""
+        period_s = self.config.server.health_store_check_s
+        serving = True
+        while True:
+            await asyncio.sleep(period_s)
+            try:
+                await asyncio.wait_for(asyncio.to_thread(self._store_answers), period_s)
+                answers = True
+            except Exception as exc:  # any failure to reach the store means the same
+                answers = False
+                if serving:
+                    log.error("case store unreachable (%s); health NOT_SERVING",
+                              str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            if answers != serving:
+                if answers:
+                    log.info("case store reachable again; SERVING")
+                # Ignored once a graceful shutdown began: draining stays NOT_SERVING.
+                await self._set_health(health_pb2.HealthCheckResponse.SERVING if answers
+                                       else health_pb2.HealthCheckResponse.NOT_SERVING)
+                serving = answers
 
     async def stop(self, grace_s: float | None = None) -> None:
         await self.health.enter_graceful_shutdown()
+        if self._store_watch is not None:
+            self._store_watch.cancel()
         await self.server.stop(self.config.server.grace_period_s if grace_s is None else grace_s)
+        if self.health_server is not None:  # answered NOT_SERVING throughout the drain
+            await self.health_server.stop(0)
         self.runtime.executor.shutdown(wait=True, cancel_futures=True)
         self.runtime.store.close()
         log.info("verifier stopped")

@@ -51,12 +51,16 @@ def _replies(sid: str, o: MessageOutcome) -> list[capture_pb2.VerifierMessage]:
     if o.error is not None:
         out.append(_error(sid, o.sequence, o.error))
     if o.assessment is not None:
-        out.append(msg(guidance=convert.guidance_to_pb(o.sequence, o.assessment)))
+        out.append(msg(guidance=convert.guidance_to_pb(o.sequence, o.assessment,
+                                                       o.liveness_prompt)))
     if o.capture_accepted:
         out.append(msg(capture_accepted=capture_pb2.CaptureAccepted(
             sequence=o.sequence, photo_jpeg=o.photo_jpeg or b"")))
     if o.item is not None:
         out.append(msg(item_result=convert.item_result_to_pb(o.sequence, o.item)))
+    if o.progress is not None:
+        out.append(msg(case_progress=capture_pb2.CaseProgress(
+            sequence=o.sequence, missing=[convert.flag_to_pb(f) for f in o.progress])))
     if o.verdict is not None:
         # The counter sees its own applicant only (verifier.consistency.verdict.counter_view).
         out.append(msg(verdict=convert.verdict_to_pb(counter_view(o.verdict))))
@@ -138,7 +142,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                       context: grpc.aio.ServicerContext) -> AsyncIterator[capture_pb2.VerifierMessage]:
         try:
             station = peer_station_id(context)  # None without TLS: the message's id stands
-        except PermissionDenied as exc:
+        except (PermissionDenied, Unauthenticated) as exc:
             await abort(context, exc)
             return
         checked: set[str] = set()  # sessions this stream has shown to be the station's own
@@ -204,7 +208,7 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                              officer, application, digest)
         if which == "frame":
             return await run(sessions.frame, sid, seq, m.frame.jpeg, digest,
-                             urgency=Urgency.GUIDANCE)
+                             m.frame.captured_at_unix_ms, urgency=Urgency.GUIDANCE)
         if which == "document":
             kind, kind_error = _known_enum(types_pb2.DocumentKind, m.document.kind,
                                            "document.kind", "DOCUMENT_KIND_")
@@ -228,6 +232,12 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                 raise error or reason_error  # type: ignore[misc]
             return await run(sessions.fingerprint_exception, sid, seq, int(e.position),
                              str(reason), e.officer_note, digest)
+        if which == "field_correction":
+            c = m.field_correction
+            kind, kind_error = _known_enum(types_pb2.DocumentKind, c.document_kind,
+                                           "field_correction.document_kind", "DOCUMENT_KIND_")
+            return await run(sessions.field_correction, sid, seq, kind, c.document_sequence,
+                             c.field, c.value, c.officer_note, kind_error, digest)
         if which == "finish":
             return await run(sessions.finish, sid, seq, digest)
         raise MalformedMessage("message carries no payload (or one this version does not know)")

@@ -9,6 +9,7 @@ from verifier.api.v1 import capture_pb2, precheck_pb2, types_pb2
 from verifier.consistency.verdict import Decision, Flag, Match, Verdict
 from verifier.errors import MalformedMessage, UnknownEnumValue
 from verifier.face.detection import FaceBox
+from verifier.face.liveness.session import Prompt
 from verifier.item_analysis import ItemAnalysis
 from verifier.photo.assessment import PhotoAssessment
 from verifier.photo.result import Outcome, RequirementResult
@@ -64,17 +65,29 @@ def box_to_pb(box: FaceBox) -> types_pb2.Box:
     return types_pb2.Box(left=box.left, top=box.top, right=box.right, bottom=box.bottom)
 
 
-def guidance_to_pb(sequence: int, a: PhotoAssessment) -> capture_pb2.Guidance:
+def guidance_to_pb(sequence: int, a: PhotoAssessment, liveness: Prompt | None = None
+                   ) -> capture_pb2.Guidance:
     failing = a.failing
     # Requirements that fail come first; "cannot assess" only when nothing failed outright.
     to_fix = [r for r in failing if r.outcome is Outcome.FAIL] or list(failing)
+    hints = [capture_pb2.Hint(code=r.requirement, message_id=r.message_id,
+                              message_en=r.message_en) for r in to_fix]
+    if liveness is not None:
+        # First: a station that does not know LivenessPrompt still shows the instruction.
+        hints.insert(0, capture_pb2.Hint(code=f"liveness_{liveness.action.value}",
+                                         message_id=liveness.message_id,
+                                         message_en=liveness.message_en))
     g = capture_pb2.Guidance(
-        sequence=sequence, ready=a.ready,
-        hints=[capture_pb2.Hint(code=r.requirement, message_id=r.message_id,
-                                message_en=r.message_en) for r in to_fix],
+        sequence=sequence, ready=a.ready, hints=hints,
         requirements=[requirement_to_pb(r) for r in a.requirements])
     if a.main_face is not None:
         g.face.CopyFrom(box_to_pb(a.main_face.box))
+    if liveness is not None:
+        g.liveness.CopyFrom(capture_pb2.LivenessPrompt(
+            action=capture_pb2.LivenessAction.Value(
+                "LIVENESS_ACTION_" + liveness.action.value.upper()),
+            step=liveness.step, steps=liveness.steps, message_id=liveness.message_id,
+            message_en=liveness.message_en, seconds_left=round(liveness.seconds_left, 2)))
     return g
 
 

@@ -25,15 +25,17 @@ _sym_db = _symbol_database.Default()
 from verifier.api.v1 import types_pb2 as verifier_dot_api_dot_v1_dot_types__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dverifier/api/v1/capture.proto\x12\x0fverifier.api.v1\x1a\x1bverifier/api/v1/types.proto\"F\n\rSignInRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\"W\n\x0eSignInResponse\x12\x15\n\rofficer_token\x18\x01 \x01(\t\x12\x12\n\nofficer_id\x18\x02 \x01(\t\x12\x1a\n\x12\x65xpires_at_unix_ms\x18\x03 \x01(\x03\"\x84\x01\n\x0cSessionStart\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x12\n\nofficer_id\x18\x02 \x01(\t\x12\x35\n\x0b\x61pplication\x18\x03 \x01(\x0b\x32 .verifier.api.v1.ApplicationData\x12\x15\n\rofficer_token\x18\x04 \x01(\t\"8\n\x0b\x43\x61meraFrame\x12\x0c\n\x04jpeg\x18\x01 \x01(\x0c\x12\x1b\n\x13\x63\x61ptured_at_unix_ms\x18\x02 \x01(\x03\"\xac\x01\n\x10\x46ingerprintImage\x12\x31\n\x08position\x18\x01 \x01(\x0e\x32\x1f.verifier.api.v1.FingerPosition\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x0b\n\x03ppi\x18\x03 \x01(\x05\x12\x12\n\nscanner_id\x18\x04 \x01(\t\x12\x35\n\nsbi_record\x18\x05 \x01(\x0b\x32!.verifier.api.v1.SbiCaptureRecord\"_\n\x10SbiCaptureRecord\x12\x0b\n\x03jws\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x15\n\rprevious_hash\x18\x03 \x01(\t\x12\x19\n\x11\x64\x65vice_public_key\x18\x04 \x01(\t\"K\n\rDocumentImage\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.verifier.api.v1.DocumentKind\x12\r\n\x05image\x18\x02 \x01(\x0c\"\x9c\x01\n\x14\x46ingerprintException\x12\x31\n\x08position\x18\x01 \x01(\x0e\x32\x1f.verifier.api.v1.FingerPosition\x12;\n\x06reason\x18\x02 \x01(\x0e\x32+.verifier.api.v1.FingerprintExceptionReason\x12\x14\n\x0cofficer_note\x18\x03 \x01(\t\"\x08\n\x06\x46inish\"\x88\x03\n\x0eStationMessage\x12\x19\n\x11\x63lient_session_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12.\n\x05start\x18\n \x01(\x0b\x32\x1d.verifier.api.v1.SessionStartH\x00\x12-\n\x05\x66rame\x18\x0b \x01(\x0b\x32\x1c.verifier.api.v1.CameraFrameH\x00\x12\x38\n\x0b\x66ingerprint\x18\x0c \x01(\x0b\x32!.verifier.api.v1.FingerprintImageH\x00\x12\x32\n\x08\x64ocument\x18\r \x01(\x0b\x32\x1e.verifier.api.v1.DocumentImageH\x00\x12)\n\x06\x66inish\x18\x0e \x01(\x0b\x32\x17.verifier.api.v1.FinishH\x00\x12\x46\n\x15\x66ingerprint_exception\x18\x0f \x01(\x0b\x32%.verifier.api.v1.FingerprintExceptionH\x00\x42\t\n\x07payload\"*\n\x03\x41\x63k\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x11\n\tduplicate\x18\x02 \x01(\x08\">\n\x08Progress\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05stage\x18\x02 \x01(\t\x12\x11\n\telapsed_s\x18\x03 \x01(\x01\"<\n\x04Hint\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x12\n\nmessage_en\x18\x03 \x01(\t\"\xaf\x01\n\x08Guidance\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05ready\x18\x02 \x01(\x08\x12$\n\x05hints\x18\x03 \x03(\x0b\x32\x15.verifier.api.v1.Hint\x12\x38\n\x0crequirements\x18\x04 \x03(\x0b\x32\".verifier.api.v1.RequirementResult\x12\"\n\x04\x66\x61\x63\x65\x18\x05 \x01(\x0b\x32\x14.verifier.api.v1.Box\"7\n\x0f\x43\x61ptureAccepted\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x12\n\nphoto_jpeg\x18\x02 \x01(\x0c\"\x93\x01\n\nItemResult\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x32\n\x06\x63hecks\x18\x02 \x03(\x0b\x32\".verifier.api.v1.RequirementResult\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12.\n\x06\x66ields\x18\x04 \x03(\x0b\x32\x1e.verifier.api.v1.DocumentField\"\x9c\x01\n\x07Verdict\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12+\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x19.verifier.api.v1.Decision\x12$\n\x05\x66lags\x18\x03 \x03(\x0b\x32\x15.verifier.api.v1.Flag\x12-\n\x07matches\x18\x04 \x03(\x0b\x32\x1c.verifier.api.v1.MatchResult\"\x86\x03\n\x0fVerifierMessage\x12\x19\n\x11\x63lient_session_id\x18\x01 \x01(\t\x12#\n\x03\x61\x63k\x18\n \x01(\x0b\x32\x14.verifier.api.v1.AckH\x00\x12-\n\x08guidance\x18\x0b \x01(\x0b\x32\x19.verifier.api.v1.GuidanceH\x00\x12<\n\x10\x63\x61pture_accepted\x18\x0c \x01(\x0b\x32 .verifier.api.v1.CaptureAcceptedH\x00\x12\x32\n\x0bitem_result\x18\r \x01(\x0b\x32\x1b.verifier.api.v1.ItemResultH\x00\x12+\n\x07verdict\x18\x0e \x01(\x0b\x32\x18.verifier.api.v1.VerdictH\x00\x12+\n\x05\x65rror\x18\x0f \x01(\x0b\x32\x1a.verifier.api.v1.ItemErrorH\x00\x12-\n\x08progress\x18\x10 \x01(\x0b\x32\x19.verifier.api.v1.ProgressH\x00\x42\t\n\x07payload*\xf6\x01\n\x1a\x46ingerprintExceptionReason\x12,\n(FINGERPRINT_EXCEPTION_REASON_UNSPECIFIED\x10\x00\x12(\n$FINGERPRINT_EXCEPTION_REASON_MISSING\x10\x01\x12*\n&FINGERPRINT_EXCEPTION_REASON_AMPUTATED\x10\x02\x12)\n%FINGERPRINT_EXCEPTION_REASON_BANDAGED\x10\x03\x12)\n%FINGERPRINT_EXCEPTION_REASON_UNUSABLE\x10\x04\x32\xad\x01\n\x0e\x43\x61ptureService\x12P\n\x07Session\x12\x1f.verifier.api.v1.StationMessage\x1a .verifier.api.v1.VerifierMessage(\x01\x30\x01\x12I\n\x06SignIn\x12\x1e.verifier.api.v1.SignInRequest\x1a\x1f.verifier.api.v1.SignInResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dverifier/api/v1/capture.proto\x12\x0fverifier.api.v1\x1a\x1bverifier/api/v1/types.proto\"F\n\rSignInRequest\x12\x10\n\x08username\x18\x01 \x01(\t\x12\x10\n\x08password\x18\x02 \x01(\t\x12\x11\n\ttotp_code\x18\x03 \x01(\t\"W\n\x0eSignInResponse\x12\x15\n\rofficer_token\x18\x01 \x01(\t\x12\x12\n\nofficer_id\x18\x02 \x01(\t\x12\x1a\n\x12\x65xpires_at_unix_ms\x18\x03 \x01(\x03\"\x84\x01\n\x0cSessionStart\x12\x12\n\nstation_id\x18\x01 \x01(\t\x12\x12\n\nofficer_id\x18\x02 \x01(\t\x12\x35\n\x0b\x61pplication\x18\x03 \x01(\x0b\x32 .verifier.api.v1.ApplicationData\x12\x15\n\rofficer_token\x18\x04 \x01(\t\"8\n\x0b\x43\x61meraFrame\x12\x0c\n\x04jpeg\x18\x01 \x01(\x0c\x12\x1b\n\x13\x63\x61ptured_at_unix_ms\x18\x02 \x01(\x03\"\xac\x01\n\x10\x46ingerprintImage\x12\x31\n\x08position\x18\x01 \x01(\x0e\x32\x1f.verifier.api.v1.FingerPosition\x12\r\n\x05image\x18\x02 \x01(\x0c\x12\x0b\n\x03ppi\x18\x03 \x01(\x05\x12\x12\n\nscanner_id\x18\x04 \x01(\t\x12\x35\n\nsbi_record\x18\x05 \x01(\x0b\x32!.verifier.api.v1.SbiCaptureRecord\"_\n\x10SbiCaptureRecord\x12\x0b\n\x03jws\x18\x01 \x01(\t\x12\x0c\n\x04hash\x18\x02 \x01(\t\x12\x15\n\rprevious_hash\x18\x03 \x01(\t\x12\x19\n\x11\x64\x65vice_public_key\x18\x04 \x01(\t\"K\n\rDocumentImage\x12+\n\x04kind\x18\x01 \x01(\x0e\x32\x1d.verifier.api.v1.DocumentKind\x12\r\n\x05image\x18\x02 \x01(\x0c\"\x9c\x01\n\x14\x46ingerprintException\x12\x31\n\x08position\x18\x01 \x01(\x0e\x32\x1f.verifier.api.v1.FingerPosition\x12;\n\x06reason\x18\x02 \x01(\x0e\x32+.verifier.api.v1.FingerprintExceptionReason\x12\x14\n\x0cofficer_note\x18\x03 \x01(\t\"\x08\n\x06\x46inish\"\x96\x01\n\x0f\x46ieldCorrection\x12\x34\n\rdocument_kind\x18\x01 \x01(\x0e\x32\x1d.verifier.api.v1.DocumentKind\x12\x19\n\x11\x64ocument_sequence\x18\x02 \x01(\x04\x12\r\n\x05\x66ield\x18\x03 \x01(\t\x12\r\n\x05value\x18\x04 \x01(\t\x12\x14\n\x0cofficer_note\x18\x05 \x01(\t\"\xc6\x03\n\x0eStationMessage\x12\x19\n\x11\x63lient_session_id\x18\x01 \x01(\t\x12\x10\n\x08sequence\x18\x02 \x01(\x04\x12.\n\x05start\x18\n \x01(\x0b\x32\x1d.verifier.api.v1.SessionStartH\x00\x12-\n\x05\x66rame\x18\x0b \x01(\x0b\x32\x1c.verifier.api.v1.CameraFrameH\x00\x12\x38\n\x0b\x66ingerprint\x18\x0c \x01(\x0b\x32!.verifier.api.v1.FingerprintImageH\x00\x12\x32\n\x08\x64ocument\x18\r \x01(\x0b\x32\x1e.verifier.api.v1.DocumentImageH\x00\x12)\n\x06\x66inish\x18\x0e \x01(\x0b\x32\x17.verifier.api.v1.FinishH\x00\x12\x46\n\x15\x66ingerprint_exception\x18\x0f \x01(\x0b\x32%.verifier.api.v1.FingerprintExceptionH\x00\x12<\n\x10\x66ield_correction\x18\x10 \x01(\x0b\x32 .verifier.api.v1.FieldCorrectionH\x00\x42\t\n\x07payload\"*\n\x03\x41\x63k\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x11\n\tduplicate\x18\x02 \x01(\x08\">\n\x08Progress\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05stage\x18\x02 \x01(\t\x12\x11\n\telapsed_s\x18\x03 \x01(\x01\"<\n\x04Hint\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x12\n\nmessage_id\x18\x02 \x01(\t\x12\x12\n\nmessage_en\x18\x03 \x01(\t\"\xe2\x01\n\x08Guidance\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\r\n\x05ready\x18\x02 \x01(\x08\x12$\n\x05hints\x18\x03 \x03(\x0b\x32\x15.verifier.api.v1.Hint\x12\x38\n\x0crequirements\x18\x04 \x03(\x0b\x32\".verifier.api.v1.RequirementResult\x12\"\n\x04\x66\x61\x63\x65\x18\x05 \x01(\x0b\x32\x14.verifier.api.v1.Box\x12\x31\n\x08liveness\x18\x06 \x01(\x0b\x32\x1f.verifier.api.v1.LivenessPrompt\"\x9c\x01\n\x0eLivenessPrompt\x12/\n\x06\x61\x63tion\x18\x01 \x01(\x0e\x32\x1f.verifier.api.v1.LivenessAction\x12\x0c\n\x04step\x18\x02 \x01(\r\x12\r\n\x05steps\x18\x03 \x01(\r\x12\x12\n\nmessage_id\x18\x04 \x01(\t\x12\x12\n\nmessage_en\x18\x05 \x01(\t\x12\x14\n\x0cseconds_left\x18\x06 \x01(\x01\"7\n\x0f\x43\x61ptureAccepted\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x12\n\nphoto_jpeg\x18\x02 \x01(\x0c\"\x93\x01\n\nItemResult\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12\x32\n\x06\x63hecks\x18\x02 \x03(\x0b\x32\".verifier.api.v1.RequirementResult\x12\x0f\n\x07summary\x18\x03 \x01(\t\x12.\n\x06\x66ields\x18\x04 \x03(\x0b\x32\x1e.verifier.api.v1.DocumentField\"\x9c\x01\n\x07Verdict\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12+\n\x08\x64\x65\x63ision\x18\x02 \x01(\x0e\x32\x19.verifier.api.v1.Decision\x12$\n\x05\x66lags\x18\x03 \x03(\x0b\x32\x15.verifier.api.v1.Flag\x12-\n\x07matches\x18\x04 \x03(\x0b\x32\x1c.verifier.api.v1.MatchResult\"H\n\x0c\x43\x61seProgress\x12\x10\n\x08sequence\x18\x01 \x01(\x04\x12&\n\x07missing\x18\x02 \x03(\x0b\x32\x15.verifier.api.v1.Flag\"\xbe\x03\n\x0fVerifierMessage\x12\x19\n\x11\x63lient_session_id\x18\x01 \x01(\t\x12#\n\x03\x61\x63k\x18\n \x01(\x0b\x32\x14.verifier.api.v1.AckH\x00\x12-\n\x08guidance\x18\x0b \x01(\x0b\x32\x19.verifier.api.v1.GuidanceH\x00\x12<\n\x10\x63\x61pture_accepted\x18\x0c \x01(\x0b\x32 .verifier.api.v1.CaptureAcceptedH\x00\x12\x32\n\x0bitem_result\x18\r \x01(\x0b\x32\x1b.verifier.api.v1.ItemResultH\x00\x12+\n\x07verdict\x18\x0e \x01(\x0b\x32\x18.verifier.api.v1.VerdictH\x00\x12+\n\x05\x65rror\x18\x0f \x01(\x0b\x32\x1a.verifier.api.v1.ItemErrorH\x00\x12-\n\x08progress\x18\x10 \x01(\x0b\x32\x19.verifier.api.v1.ProgressH\x00\x12\x36\n\rcase_progress\x18\x11 \x01(\x0b\x32\x1d.verifier.api.v1.CaseProgressH\x00\x42\t\n\x07payload*\xf6\x01\n\x1a\x46ingerprintExceptionReason\x12,\n(FINGERPRINT_EXCEPTION_REASON_UNSPECIFIED\x10\x00\x12(\n$FINGERPRINT_EXCEPTION_REASON_MISSING\x10\x01\x12*\n&FINGERPRINT_EXCEPTION_REASON_AMPUTATED\x10\x02\x12)\n%FINGERPRINT_EXCEPTION_REASON_BANDAGED\x10\x03\x12)\n%FINGERPRINT_EXCEPTION_REASON_UNUSABLE\x10\x04*\xac\x01\n\x0eLivenessAction\x12\x1f\n\x1bLIVENESS_ACTION_UNSPECIFIED\x10\x00\x12\x19\n\x15LIVENESS_ACTION_BLINK\x10\x01\x12\x1d\n\x19LIVENESS_ACTION_TURN_LEFT\x10\x02\x12\x1e\n\x1aLIVENESS_ACTION_TURN_RIGHT\x10\x03\x12\x1f\n\x1bLIVENESS_ACTION_MOVE_CLOSER\x10\x04\x32\xad\x01\n\x0e\x43\x61ptureService\x12P\n\x07Session\x12\x1f.verifier.api.v1.StationMessage\x1a .verifier.api.v1.VerifierMessage(\x01\x30\x01\x12I\n\x06SignIn\x12\x1e.verifier.api.v1.SignInRequest\x1a\x1f.verifier.api.v1.SignInResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'verifier.api.v1.capture_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_FINGERPRINTEXCEPTIONREASON']._serialized_start=2454
-  _globals['_FINGERPRINTEXCEPTIONREASON']._serialized_end=2700
+  _globals['_FINGERPRINTEXCEPTIONREASON']._serialized_start=3009
+  _globals['_FINGERPRINTEXCEPTIONREASON']._serialized_end=3255
+  _globals['_LIVENESSACTION']._serialized_start=3258
+  _globals['_LIVENESSACTION']._serialized_end=3430
   _globals['_SIGNINREQUEST']._serialized_start=79
   _globals['_SIGNINREQUEST']._serialized_end=149
   _globals['_SIGNINRESPONSE']._serialized_start=151
@@ -52,24 +54,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FINGERPRINTEXCEPTION']._serialized_end=939
   _globals['_FINISH']._serialized_start=941
   _globals['_FINISH']._serialized_end=949
-  _globals['_STATIONMESSAGE']._serialized_start=952
-  _globals['_STATIONMESSAGE']._serialized_end=1344
-  _globals['_ACK']._serialized_start=1346
-  _globals['_ACK']._serialized_end=1388
-  _globals['_PROGRESS']._serialized_start=1390
-  _globals['_PROGRESS']._serialized_end=1452
-  _globals['_HINT']._serialized_start=1454
-  _globals['_HINT']._serialized_end=1514
-  _globals['_GUIDANCE']._serialized_start=1517
-  _globals['_GUIDANCE']._serialized_end=1692
-  _globals['_CAPTUREACCEPTED']._serialized_start=1694
-  _globals['_CAPTUREACCEPTED']._serialized_end=1749
-  _globals['_ITEMRESULT']._serialized_start=1752
-  _globals['_ITEMRESULT']._serialized_end=1899
-  _globals['_VERDICT']._serialized_start=1902
-  _globals['_VERDICT']._serialized_end=2058
-  _globals['_VERIFIERMESSAGE']._serialized_start=2061
-  _globals['_VERIFIERMESSAGE']._serialized_end=2451
-  _globals['_CAPTURESERVICE']._serialized_start=2703
-  _globals['_CAPTURESERVICE']._serialized_end=2876
+  _globals['_FIELDCORRECTION']._serialized_start=952
+  _globals['_FIELDCORRECTION']._serialized_end=1102
+  _globals['_STATIONMESSAGE']._serialized_start=1105
+  _globals['_STATIONMESSAGE']._serialized_end=1559
+  _globals['_ACK']._serialized_start=1561
+  _globals['_ACK']._serialized_end=1603
+  _globals['_PROGRESS']._serialized_start=1605
+  _globals['_PROGRESS']._serialized_end=1667
+  _globals['_HINT']._serialized_start=1669
+  _globals['_HINT']._serialized_end=1729
+  _globals['_GUIDANCE']._serialized_start=1732
+  _globals['_GUIDANCE']._serialized_end=1958
+  _globals['_LIVENESSPROMPT']._serialized_start=1961
+  _globals['_LIVENESSPROMPT']._serialized_end=2117
+  _globals['_CAPTUREACCEPTED']._serialized_start=2119
+  _globals['_CAPTUREACCEPTED']._serialized_end=2174
+  _globals['_ITEMRESULT']._serialized_start=2177
+  _globals['_ITEMRESULT']._serialized_end=2324
+  _globals['_VERDICT']._serialized_start=2327
+  _globals['_VERDICT']._serialized_end=2483
+  _globals['_CASEPROGRESS']._serialized_start=2485
+  _globals['_CASEPROGRESS']._serialized_end=2557
+  _globals['_VERIFIERMESSAGE']._serialized_start=2560
+  _globals['_VERIFIERMESSAGE']._serialized_end=3006
+  _globals['_CAPTURESERVICE']._serialized_start=3433
+  _globals['_CAPTURESERVICE']._serialized_end=3606
 # @@protoc_insertion_point(module_scope)

@@ -15,11 +15,24 @@ class FingerprintExceptionReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapp
     FINGERPRINT_EXCEPTION_REASON_AMPUTATED: _ClassVar[FingerprintExceptionReason]
     FINGERPRINT_EXCEPTION_REASON_BANDAGED: _ClassVar[FingerprintExceptionReason]
     FINGERPRINT_EXCEPTION_REASON_UNUSABLE: _ClassVar[FingerprintExceptionReason]
+
+class LivenessAction(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LIVENESS_ACTION_UNSPECIFIED: _ClassVar[LivenessAction]
+    LIVENESS_ACTION_BLINK: _ClassVar[LivenessAction]
+    LIVENESS_ACTION_TURN_LEFT: _ClassVar[LivenessAction]
+    LIVENESS_ACTION_TURN_RIGHT: _ClassVar[LivenessAction]
+    LIVENESS_ACTION_MOVE_CLOSER: _ClassVar[LivenessAction]
 FINGERPRINT_EXCEPTION_REASON_UNSPECIFIED: FingerprintExceptionReason
 FINGERPRINT_EXCEPTION_REASON_MISSING: FingerprintExceptionReason
 FINGERPRINT_EXCEPTION_REASON_AMPUTATED: FingerprintExceptionReason
 FINGERPRINT_EXCEPTION_REASON_BANDAGED: FingerprintExceptionReason
 FINGERPRINT_EXCEPTION_REASON_UNUSABLE: FingerprintExceptionReason
+LIVENESS_ACTION_UNSPECIFIED: LivenessAction
+LIVENESS_ACTION_BLINK: LivenessAction
+LIVENESS_ACTION_TURN_LEFT: LivenessAction
+LIVENESS_ACTION_TURN_RIGHT: LivenessAction
+LIVENESS_ACTION_MOVE_CLOSER: LivenessAction
 
 class SignInRequest(_message.Message):
     __slots__ = ("username", "password", "totp_code")
@@ -109,8 +122,22 @@ class Finish(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class FieldCorrection(_message.Message):
+    __slots__ = ("document_kind", "document_sequence", "field", "value", "officer_note")
+    DOCUMENT_KIND_FIELD_NUMBER: _ClassVar[int]
+    DOCUMENT_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    FIELD_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    OFFICER_NOTE_FIELD_NUMBER: _ClassVar[int]
+    document_kind: _types_pb2.DocumentKind
+    document_sequence: int
+    field: str
+    value: str
+    officer_note: str
+    def __init__(self, document_kind: _Optional[_Union[_types_pb2.DocumentKind, str]] = ..., document_sequence: _Optional[int] = ..., field: _Optional[str] = ..., value: _Optional[str] = ..., officer_note: _Optional[str] = ...) -> None: ...
+
 class StationMessage(_message.Message):
-    __slots__ = ("client_session_id", "sequence", "start", "frame", "fingerprint", "document", "finish", "fingerprint_exception")
+    __slots__ = ("client_session_id", "sequence", "start", "frame", "fingerprint", "document", "finish", "fingerprint_exception", "field_correction")
     CLIENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +146,7 @@ class StationMessage(_message.Message):
     DOCUMENT_FIELD_NUMBER: _ClassVar[int]
     FINISH_FIELD_NUMBER: _ClassVar[int]
     FINGERPRINT_EXCEPTION_FIELD_NUMBER: _ClassVar[int]
+    FIELD_CORRECTION_FIELD_NUMBER: _ClassVar[int]
     client_session_id: str
     sequence: int
     start: SessionStart
@@ -127,7 +155,8 @@ class StationMessage(_message.Message):
     document: DocumentImage
     finish: Finish
     fingerprint_exception: FingerprintException
-    def __init__(self, client_session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[SessionStart, _Mapping]] = ..., frame: _Optional[_Union[CameraFrame, _Mapping]] = ..., fingerprint: _Optional[_Union[FingerprintImage, _Mapping]] = ..., document: _Optional[_Union[DocumentImage, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ..., fingerprint_exception: _Optional[_Union[FingerprintException, _Mapping]] = ...) -> None: ...
+    field_correction: FieldCorrection
+    def __init__(self, client_session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[SessionStart, _Mapping]] = ..., frame: _Optional[_Union[CameraFrame, _Mapping]] = ..., fingerprint: _Optional[_Union[FingerprintImage, _Mapping]] = ..., document: _Optional[_Union[DocumentImage, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ..., fingerprint_exception: _Optional[_Union[FingerprintException, _Mapping]] = ..., field_correction: _Optional[_Union[FieldCorrection, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("sequence", "duplicate")
@@ -158,18 +187,36 @@ class Hint(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message_id: _Optional[str] = ..., message_en: _Optional[str] = ...) -> None: ...
 
 class Guidance(_message.Message):
-    __slots__ = ("sequence", "ready", "hints", "requirements", "face")
+    __slots__ = ("sequence", "ready", "hints", "requirements", "face", "liveness")
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     READY_FIELD_NUMBER: _ClassVar[int]
     HINTS_FIELD_NUMBER: _ClassVar[int]
     REQUIREMENTS_FIELD_NUMBER: _ClassVar[int]
     FACE_FIELD_NUMBER: _ClassVar[int]
+    LIVENESS_FIELD_NUMBER: _ClassVar[int]
     sequence: int
     ready: bool
     hints: _containers.RepeatedCompositeFieldContainer[Hint]
     requirements: _containers.RepeatedCompositeFieldContainer[_types_pb2.RequirementResult]
     face: _types_pb2.Box
-    def __init__(self, sequence: _Optional[int] = ..., ready: _Optional[bool] = ..., hints: _Optional[_Iterable[_Union[Hint, _Mapping]]] = ..., requirements: _Optional[_Iterable[_Union[_types_pb2.RequirementResult, _Mapping]]] = ..., face: _Optional[_Union[_types_pb2.Box, _Mapping]] = ...) -> None: ...
+    liveness: LivenessPrompt
+    def __init__(self, sequence: _Optional[int] = ..., ready: _Optional[bool] = ..., hints: _Optional[_Iterable[_Union[Hint, _Mapping]]] = ..., requirements: _Optional[_Iterable[_Union[_types_pb2.RequirementResult, _Mapping]]] = ..., face: _Optional[_Union[_types_pb2.Box, _Mapping]] = ..., liveness: _Optional[_Union[LivenessPrompt, _Mapping]] = ...) -> None: ...
+
+class LivenessPrompt(_message.Message):
+    __slots__ = ("action", "step", "steps", "message_id", "message_en", "seconds_left")
+    ACTION_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_ID_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_EN_FIELD_NUMBER: _ClassVar[int]
+    SECONDS_LEFT_FIELD_NUMBER: _ClassVar[int]
+    action: LivenessAction
+    step: int
+    steps: int
+    message_id: str
+    message_en: str
+    seconds_left: float
+    def __init__(self, action: _Optional[_Union[LivenessAction, str]] = ..., step: _Optional[int] = ..., steps: _Optional[int] = ..., message_id: _Optional[str] = ..., message_en: _Optional[str] = ..., seconds_left: _Optional[float] = ...) -> None: ...
 
 class CaptureAccepted(_message.Message):
     __slots__ = ("sequence", "photo_jpeg")
@@ -203,8 +250,16 @@ class Verdict(_message.Message):
     matches: _containers.RepeatedCompositeFieldContainer[_types_pb2.MatchResult]
     def __init__(self, case_id: _Optional[str] = ..., decision: _Optional[_Union[_types_pb2.Decision, str]] = ..., flags: _Optional[_Iterable[_Union[_types_pb2.Flag, _Mapping]]] = ..., matches: _Optional[_Iterable[_Union[_types_pb2.MatchResult, _Mapping]]] = ...) -> None: ...
 
+class CaseProgress(_message.Message):
+    __slots__ = ("sequence", "missing")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    MISSING_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    missing: _containers.RepeatedCompositeFieldContainer[_types_pb2.Flag]
+    def __init__(self, sequence: _Optional[int] = ..., missing: _Optional[_Iterable[_Union[_types_pb2.Flag, _Mapping]]] = ...) -> None: ...
+
 class VerifierMessage(_message.Message):
-    __slots__ = ("client_session_id", "ack", "guidance", "capture_accepted", "item_result", "verdict", "error", "progress")
+    __slots__ = ("client_session_id", "ack", "guidance", "capture_accepted", "item_result", "verdict", "error", "progress", "case_progress")
     CLIENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     ACK_FIELD_NUMBER: _ClassVar[int]
     GUIDANCE_FIELD_NUMBER: _ClassVar[int]
@@ -213,6 +268,7 @@ class VerifierMessage(_message.Message):
     VERDICT_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    CASE_PROGRESS_FIELD_NUMBER: _ClassVar[int]
     client_session_id: str
     ack: Ack
     guidance: Guidance
@@ -221,4 +277,5 @@ class VerifierMessage(_message.Message):
     verdict: Verdict
     error: _types_pb2.ItemError
     progress: Progress
-    def __init__(self, client_session_id: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., guidance: _Optional[_Union[Guidance, _Mapping]] = ..., capture_accepted: _Optional[_Union[CaptureAccepted, _Mapping]] = ..., item_result: _Optional[_Union[ItemResult, _Mapping]] = ..., verdict: _Optional[_Union[Verdict, _Mapping]] = ..., error: _Optional[_Union[_types_pb2.ItemError, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ...) -> None: ...
+    case_progress: CaseProgress
+    def __init__(self, client_session_id: _Optional[str] = ..., ack: _Optional[_Union[Ack, _Mapping]] = ..., guidance: _Optional[_Union[Guidance, _Mapping]] = ..., capture_accepted: _Optional[_Union[CaptureAccepted, _Mapping]] = ..., item_result: _Optional[_Union[ItemResult, _Mapping]] = ..., verdict: _Optional[_Union[Verdict, _Mapping]] = ..., error: _Optional[_Union[_types_pb2.ItemError, _Mapping]] = ..., progress: _Optional[_Union[Progress, _Mapping]] = ..., case_progress: _Optional[_Union[CaseProgress, _Mapping]] = ...) -> None: ...
