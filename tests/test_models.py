@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from verifier.config import Config
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.models import load_models, read_registry, sha256_file, verify, verify_all
 
 REGISTRY = Config().models_registry

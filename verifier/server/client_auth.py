@@ -18,7 +18,7 @@ from typing import Any
 import grpc
 from cryptography import x509
 
-from verifier.errors import PermissionDenied, Unauthenticated
+from lebong_contract.errors import PermissionDenied, Unauthenticated
 from verifier.pki.names import PRECHECK_URI_PREFIX, STATION_URI_PREFIX
 from verifier.pki.revocation import RevocationList
 from verifier.server.api_keys import ApiKeys
