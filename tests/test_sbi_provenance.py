@@ -29,7 +29,7 @@ from tests.test_server import of
 from lebong_contract.api.v1 import capture_pb2, types_pb2
 from verifier.config import Config, load_config
 from lebong_contract.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, chain_hash,
-                                             public_key_text, sign_jws)
+                                        public_key_text, sign_jws)
 
 PROVENANCE_RULES = {"fingerprint.unattributed", "fingerprint.forged_record"}
 

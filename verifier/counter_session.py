@@ -42,7 +42,7 @@ from lebong_contract.sbi_record import SbiCaptureRecord
 from verifier.fingerprint.session_pairs import (EarlierCapture, same_finger_check,
                                                 scores_against_earlier)
 from lebong_contract.errors import (ImageRejected, InvalidInput, LimitExceeded, SequenceGap,
-                             SessionStateError, VerifierError)
+                                    SessionStateError, VerifierError)
 from verifier.imaging import DecodedImage, decode_image
 from verifier.models import LoadedModels
 from verifier.photo.assessment import PhotoAssessment, assess_photo

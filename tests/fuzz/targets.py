@@ -48,7 +48,7 @@ from lebong_contract.errors import ImageRejected, InvalidInput
 from lebong_contract import sbi_record
 from verifier.fingerprint.provenance import Attribution, attribute
 from lebong_contract.sbi_record import (GENESIS_HASH, SbiCaptureRecord, _b64url,
-                                             public_key_text, sign_jws)
+                                        public_key_text, sign_jws)
 from verifier.imaging import decode_image
 from verifier.item_analysis import ReadField
 from verifier.server.convert import application_from_pb, enum_name

@@ -38,7 +38,7 @@ from verifier.cases.sign_in import SignIns
 from verifier.config import Config
 from verifier.consistency.verdict import Verdict
 from lebong_contract.errors import (PermissionDenied, ResendConflict, SessionStateError,
-                             StoreUnavailable)
+                                    StoreUnavailable)
 
 log = logging.getLogger(__name__)
 

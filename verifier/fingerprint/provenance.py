@@ -35,9 +35,9 @@ from typing import Any
 
 from lebong_contract.errors import InvalidInput
 from lebong_contract.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, SIGNATURE_INVALID,
-                                             SbiCaptureRecord, chain_hash, public_key_from_text,
-                                             public_key_text, read_trust_file, record_image,
-                                             transaction_prefix, verify_jws)
+                                        SbiCaptureRecord, chain_hash, public_key_from_text,
+                                        public_key_text, read_trust_file, record_image,
+                                        transaction_prefix, verify_jws)
 from verifier.photo.result import Outcome, RequirementResult
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.consistency.verdict import counter_view
 from verifier.counter_session import MessageOutcome
 from lebong_contract.errors import (InvalidInput, MalformedMessage, NotReady, PermissionDenied,
-                             StoreUnavailable, Unauthenticated)
+                                    StoreUnavailable, Unauthenticated)
 from lebong_contract.sbi_record import SbiCaptureRecord
 from verifier.officer_tokens import OfficerSignIn
 from verifier.server import convert
