@@ -25,7 +25,7 @@ from verifier.pki.authority import (CA_CERT, SERVER_CERT, SERVER_KEY, init_autho
                                     issue_station, revoke)
 from lebong_contract.client_tls import ClientTls
 from verifier.server.app import listen_credentials
-from verifier.server.probe import health_status
+from lebong_contract.probe import health_status
 
 
 @pytest.fixture(scope="module")
