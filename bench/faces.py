@@ -173,7 +173,7 @@ def _ours(rgb: np.ndarray, variants: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _embed_image(task: tuple[str, str, bool, tuple[str, ...]]) -> tuple[str, dict[str, Any]]:
-    from verifier.errors import ImageRejected
+    from lebong_contract.errors import ImageRejected
     from verifier.imaging import decode_image
     from verifier.synthetic.recapture import recapture
 

@@ -33,7 +33,7 @@ import cv2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from verifier.server.probe import free_port, wait_serving  # noqa: E402
+from lebong_contract.probe import free_port, wait_serving  # noqa: E402
 from verifier.synthetic.akta import generate_akta  # noqa: E402
 from verifier.synthetic.degrade import Degradation, degrade  # noqa: E402
 from verifier.synthetic.fingerprints import encode_png, impression  # noqa: E402

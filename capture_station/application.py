@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from capture_station.errors import ApplicationDataError
-from verifier.api.v1 import types_pb2
+from lebong_contract.api.v1 import types_pb2
 
 FIELDS = ("full_name", "nik", "date_of_birth", "place_of_birth", "sex", "passport_type")
 _SEX = {"male": types_pb2.SEX_MALE, "female": types_pb2.SEX_FEMALE}

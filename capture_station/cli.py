@@ -30,8 +30,8 @@ from capture_station.scanners import FingerprintScanner, open_scanner
 from capture_station.scanners.sbi import SBI_PORTS
 from capture_station.session import SessionConfig, SessionEvents, SessionReport, StationSession
 from capture_station.spool import DEFAULT_MAX_MESSAGE_BYTES, Spool
-from verifier.api.v1 import capture_pb2, types_pb2
-from verifier.pki.client_tls import ClientTls
+from lebong_contract.api.v1 import capture_pb2, types_pb2
+from lebong_contract.client_tls import ClientTls
 
 EXIT_OK = 0
 EXIT_INPUT = 2
@@ -409,7 +409,9 @@ def _sbi_sim(args: argparse.Namespace) -> int:
         raise ScannerError("the SBI simulator is for development and training: run it with "
                            "--dev (a counter uses a real device listed in a trust file)")
     from capture_station.sbi_sim import (SbiServer, SbiSimulator, SimulatorSettings,
-                                         folder_presses, synthetic_presses)
+                                         folder_presses, require_verifier, synthetic_presses)
+
+    require_verifier()
 
     presses = (folder_presses(args.images) if args.images is not None
                else synthetic_presses(args.person))

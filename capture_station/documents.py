@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from capture_station.errors import DocumentError
-from verifier.api.v1 import types_pb2
+from lebong_contract.api.v1 import types_pb2
 
 DOCUMENT_KINDS: dict[str, int] = {
     "ktp": types_pb2.DOCUMENT_KIND_KTP,

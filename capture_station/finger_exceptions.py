@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from capture_station.errors import ScannerError, UnknownFingerName
 from capture_station.scanners.folder import finger_position_from_name
-from verifier.api.v1 import capture_pb2
+from lebong_contract.api.v1 import capture_pb2
 
 REASONS: dict[str, int] = {
     "missing": capture_pb2.FINGERPRINT_EXCEPTION_REASON_MISSING,

@@ -14,8 +14,8 @@ import grpc
 from google.rpc import error_details_pb2, status_pb2
 
 from capture_station.errors import OfficerSignInRefused, VerifierUnreachable
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc
-from verifier.pki.client_tls import ClientTls, open_channel
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc
+from lebong_contract.client_tls import ClientTls, open_channel
 
 SIGN_IN_TIMEOUT_S = 30.0
 

@@ -18,6 +18,7 @@ request timeout makes every capture time out.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import logging
 import threading
@@ -43,7 +44,7 @@ from capture_station.scanners.sbi import (
     SBI_PORTS,
     SPEC_VERSION,
 )
-from verifier.fingerprint.sbi_record import (
+from lebong_contract.sbi_record import (
     BIO_SUBTYPES,
     POSITIONS_BY_SUBTYPE,
     chain_hash,
@@ -76,6 +77,14 @@ def folder_presses(path: Path) -> PressSource:
         return options[attempt % len(options)].read_bytes()
 
     return press
+
+
+def require_verifier() -> None:
+    """The simulator scores presses with NFIQ 2 and generates fingers with the verifier's
+    fingerprint code (NBIS), which a station installed on its own does not have."""
+    if importlib.util.find_spec("verifier") is None:
+        raise ScannerError("the SBI simulator needs the verifier's fingerprint code: install "
+                           "lebong-capture-station[simulator] (development and training only)")
 
 
 def synthetic_presses(person: int = 1, difficulty: float = 1.0) -> PressSource:

@@ -50,8 +50,8 @@ from capture_station.errors import (
 from capture_station.finger_exceptions import FingerException
 from capture_station.scanners.base import FingerprintCapture, FingerprintScanner
 from capture_station.spool import SESSION_OPEN, Spool
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
-from verifier.pki.client_tls import ClientTls, open_channel
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from lebong_contract.client_tls import ClientTls, open_channel
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from capture_station.errors import MessageTooLarge, SpoolError
-from verifier.api.v1 import capture_pb2
+from lebong_contract.api.v1 import capture_pb2
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import uuid
 import numpy as np
 
 from tests.images import encode
-from verifier.api.v1 import capture_pb2, types_pb2
+from lebong_contract.api.v1 import capture_pb2, types_pb2
 from verifier.synthetic.fingerprints import encode_png, impression
 from verifier.synthetic.frames import framed_face
 from verifier.synthetic.identity import identity_with_nik

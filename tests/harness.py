@@ -18,7 +18,7 @@ from verifier.config import Config, load_config
 from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
                                     issue_station)
 from verifier.server.app import VerifierServer
-from verifier.server.probe import free_port, health_status, wait_serving
+from lebong_contract.probe import free_port, health_status, wait_serving
 
 __all__ = ["NO_ATTESTATION", "InProcessVerifier", "SubprocessVerifier", "free_port",
            "health_status", "local_authority", "mutual_tls", "wait_serving"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from verifier.server.probe import free_port
+from lebong_contract.probe import free_port
 
 
 def postgres_bin() -> Path | None:

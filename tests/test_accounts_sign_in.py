@@ -31,7 +31,7 @@ from verifier.cases.sign_in import SignedIn, SignInPolicy, SignInRefused
 from verifier.cases.store import CaseStore
 from verifier.cli import main
 from verifier.config import load_config
-from verifier.errors import PermissionDenied
+from lebong_contract.errors import PermissionDenied
 from verifier.review.app import create_app
 
 PASSWORD = "kata sandi petugas"

@@ -19,7 +19,7 @@ from verifier.cases.crypto import EvidenceKeyError, KeyRing, generate_ring
 from verifier.cases.schema import Base
 from verifier.cases.store import CaseStore, QueueFilter, keys_for
 from verifier.consistency.verdict import Flag, Severity, decide
-from verifier.errors import VerifierError
+from lebong_contract.errors import VerifierError
 
 RNG = np.random.default_rng(7)
 PHOTO = encode((RNG.random((120, 90, 3)) * 255).astype(np.uint8))  # a JPEG

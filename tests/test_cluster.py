@@ -28,14 +28,14 @@ from tests.test_mtls import acks, station_tls
 from tests.test_officer_sign_in import reason, start_with
 from tools.cluster import Plan, Replica, run_cluster
 from tools.nginx_conf import NGINX, ProxySite, check, render, write
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.cases.crypto import generate_ring, write_key_file
 from verifier.cli import main as verifier_main
 from verifier.config import load_config
 from verifier.pki.authority import CA_CERT, PROXIES, issue_proxy, revoke
-from verifier.pki.client_tls import ClientTls
+from lebong_contract.client_tls import ClientTls
 from verifier.server.client_auth import FORWARDED_CERT_METADATA
-from verifier.server.probe import free_port, health_status
+from lebong_contract.probe import free_port, health_status
 
 needs_nginx = pytest.mark.skipif(not NGINX.exists(), reason="nginx absent (Debian's nginx-light)")
 

@@ -24,7 +24,7 @@ import pytest
 
 from verifier.cases.store import CaseStore
 from verifier.config import Config, load_config
-from verifier.errors import LimitExceeded
+from lebong_contract.errors import LimitExceeded
 from verifier.face.detection import detect_faces
 from verifier.face.embedding import face_template
 from verifier.models import LoadedModels, ModelPool, load_models, read_registry

@@ -9,7 +9,7 @@ from PIL import Image
 
 from tests.harness import InProcessVerifier
 from tests.test_server import Messages, of, run_stream
-from verifier.api.v1 import types_pb2
+from lebong_contract.api.v1 import types_pb2
 from verifier.cli import main
 from verifier.synthetic.akta import generate_akta
 from verifier.synthetic.degrade import Degradation, degrade

@@ -19,7 +19,7 @@ from capture_station.spool import Spool
 from tests.complete_case import application, finger_png, ktp_jpeg
 from tests.harness import InProcessVerifier, SubprocessVerifier
 from tests.netcut import CuttableProxy
-from verifier.api.v1 import types_pb2
+from lebong_contract.api.v1 import types_pb2
 from verifier.cases.store import CaseStore
 from verifier.synthetic.frames import approach_sequence
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from verifier.config import Config
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.face.calibration import (Calibration, OperatingPoint, load_calibration,
                                        write_calibration)
 from verifier.face.detection import detect_faces

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from verifier.config import REPO_ROOT, load_config
-from verifier.errors import ModelIntegrityError
+from verifier.config import MODELS_DIR, load_config
+from lebong_contract.errors import ModelIntegrityError
 from verifier.face.calibration import (Calibration, OperatingPoint, error_rates, fmr_fnmr,
                                        fmr_of, load_calibration, threshold_at_fmr,
                                        write_calibration)
@@ -97,7 +97,7 @@ def test_committed_thresholds_belong_to_the_registered_model(verified_models: Lo
         assert 0.2 < point.distance < 0.6  # below face_recognition's 0.6 tolerance
     strict, loose = (matcher.calibration.point(n).distance for n in ("FMR=1e-4", "FMR=1e-2"))
     assert strict <= loose
-    assert config.face.thresholds_path == REPO_ROOT / "models" / "face_thresholds.toml"
+    assert config.face.thresholds_path == MODELS_DIR / "face_thresholds.toml"
 
 
 def test_decision_records_model_point_and_threshold(verified_models: LoadedModels) -> None:

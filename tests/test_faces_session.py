@@ -11,7 +11,7 @@ import pytest
 
 from tests.harness import InProcessVerifier
 from tests.images import encode
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.face.document_faces import find_face
 from verifier.gallery import Enrolment
 from verifier.synthetic.frames import astronaut, framed_face

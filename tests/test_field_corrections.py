@@ -23,7 +23,7 @@ from tests.complete_case import BIRTH_PLACE, NIK, Session, blank_png
 from tests.harness import InProcessVerifier
 from tests.images import encode
 from tests.test_server import error_reason, of, run_stream
-from verifier.api.v1 import capture_pb2, types_pb2
+from lebong_contract.api.v1 import capture_pb2, types_pb2
 from verifier.config import load_config
 from verifier.consistency.case_evidence import case_evidence
 from verifier.review.app import create_app

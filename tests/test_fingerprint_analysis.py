@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from verifier.config import Config, FingerprintConfig
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.fingerprint.analysis import analyse_grey, load_extractor
 from verifier.fingerprint.extraction import MinutiaeExtractor
 from verifier.fingerprint.matching import compare_minutiae

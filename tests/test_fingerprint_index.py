@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from verifier.config import Config
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.fingerprint.analysis import load_extractor
 from verifier.fingerprint.index import (CaseIndex, IndexParams, index_vector, parse_minutiae,
                                         template_index_vector)

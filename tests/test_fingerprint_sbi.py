@@ -32,7 +32,7 @@ from capture_station.scanners.sbi import (
 from capture_station.session import SessionConfig, StationSession
 from capture_station.spool import Spool
 from tests.harness import InProcessVerifier
-from verifier.api.v1 import types_pb2
+from lebong_contract.api.v1 import types_pb2
 from verifier.synthetic.fingerprints import encode_png, impression
 
 FAST = SimulatorSettings(press_delay_s=0.01)

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from tests.complete_case import Session as Messages
 from tests.fuzz.targets import TARGETS, Target, fuzz, station_messages, with_claimed_size
 from tests.harness import InProcessVerifier, health_status
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.config import ImagingConfig
-from verifier.errors import ImageRejected
+from lebong_contract.errors import ImageRejected
 from verifier.imaging import decode_image
 from verifier.server.capture_servicer import MAX_SEQUENCE
 

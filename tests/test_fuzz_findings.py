@@ -14,14 +14,14 @@ from PIL import Image
 
 from capture_station.scanners.sbi import SbiRecordRefused, verify_jws
 from tests.fuzz.targets import ocr_lines
-from verifier.api.v1 import types_pb2
+from lebong_contract.api.v1 import types_pb2
 from verifier.config import ImagingConfig
 from verifier.documents.akta import read_akta_lines
 from verifier.documents.mrz import check_digit, mrz_date
 from verifier.documents.normalise import parse_dmy
 from verifier.documents.words import ordinal_to_number, words_to_date
-from verifier.errors import ImageRejected, MalformedMessage
-from verifier.fingerprint.sbi_record import _b64url, sign_jws
+from lebong_contract.errors import ImageRejected, MalformedMessage
+from lebong_contract.sbi_record import _b64url, sign_jws
 from verifier.imaging import decode_image
 from verifier.server.convert import application_from_pb
 

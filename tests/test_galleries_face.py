@@ -13,7 +13,7 @@ from sqlalchemy import create_engine, select
 from verifier.cases.crypto import EvidenceKeyError, generate_ring
 from verifier.cases.store import CaseStore
 from verifier.config import Config
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.face.embedders import DLIB_DIMENSION, DLIB_RESNET
 from verifier.face.index import ExactIndex
 from verifier.galleries.face import EmbedderIdentity, FaceGallery, gallery_for

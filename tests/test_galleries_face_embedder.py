@@ -15,7 +15,7 @@ from sqlalchemy import event
 from tests.test_galleries_face import DLIB, nik, registry_identity, vectors
 from verifier.cases.crypto import generate_ring
 from verifier.cases.store import CaseStore
-from verifier.errors import InvalidInput, ModelIntegrityError
+from lebong_contract.errors import InvalidInput, ModelIntegrityError
 from verifier.galleries.face import EmbedderIdentity, FaceGallery, gallery_for
 from verifier.gallery import Enrolment
 

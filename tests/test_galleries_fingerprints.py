@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, select
 from verifier.cases.crypto import KeyRing, generate_ring
 from verifier.cases.store import CaseStore
 from verifier.config import Config
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.fingerprint.analysis import load_extractor
 from verifier.fingerprint.extraction import MinutiaeExtractor
 from verifier.galleries.fingerprints import (FingerprintGallery, FingerprintGalleryConfig,

@@ -23,7 +23,7 @@ from tests.test_galleries_face_embedder import RETRAINED
 from verifier.cases.crypto import generate_ring
 from verifier.cases.store import CaseStore
 from verifier.config import Config, FaceGalleryConfig, load_config
-from verifier.errors import InvalidInput, StoreUnavailable
+from lebong_contract.errors import InvalidInput, StoreUnavailable
 from verifier.face.index import ExactIndex
 from verifier.galleries.face import EmbedderIdentity, FaceGallery
 from verifier.galleries.milvus_face import MilvusFaceGallery, MilvusFaceIndex, milvus_uri

@@ -9,7 +9,7 @@ from PIL import Image
 from tests.fuzz.targets import with_claimed_size
 from tests.images import encode, png_header_only
 from verifier.config import ImagingConfig
-from verifier.errors import ImageRejected
+from lebong_contract.errors import ImageRejected
 from verifier.imaging import decode_image
 
 LIMITS = ImagingConfig()

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from tests.harness import NO_ATTESTATION, InProcessVerifier
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.cases.store import CaseStore
 from verifier.config import Config, LivenessConfig, load_config
 from verifier.consistency.verdict import Flag, Severity, Verdict

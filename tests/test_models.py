@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from verifier.config import Config
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.models import load_models, read_registry, sha256_file, verify, verify_all
 
 REGISTRY = Config().models_registry
@@ -56,6 +56,20 @@ def test_one_flipped_bit_is_refused(tmp_path: Path) -> None:
 def test_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ModelIntegrityError, match="file missing at .*model.dat"):
         load_models(_copy_registry(tmp_path, "delete"))
+
+
+def test_relative_path_is_read_from_the_registry_folder(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    reg = _copy_registry(tmp_path, "none")
+    reg.write_text(reg.read_text().replace(str(tmp_path / "model.dat"), "model.dat"))
+    monkeypatch.chdir(tmp_path.parent)  # not the working directory
+    assert verify(read_registry(reg)[0]).file == tmp_path / "model.dat"
+    # Only there: a copy in the working directory is not the registry's file.
+    moved = tmp_path / "registry"
+    moved.mkdir()
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ModelIntegrityError, match="file missing at .*registry/model.dat"):
+        verify(read_registry(reg.rename(moved / "registry.toml"))[0])
 
 
 def test_incomplete_registry_is_refused(tmp_path: Path) -> None:

@@ -18,14 +18,14 @@ from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application
 from tests.harness import InProcessVerifier, local_authority, mutual_tls
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.cli import main as verifier_main
 from verifier.config import load_config
 from verifier.pki.authority import (CA_CERT, SERVER_CERT, SERVER_KEY, init_authority,
                                     issue_station, revoke)
-from verifier.pki.client_tls import ClientTls
+from lebong_contract.client_tls import ClientTls
 from verifier.server.app import listen_credentials
-from verifier.server.probe import health_status
+from lebong_contract.probe import health_status
 
 
 @pytest.fixture(scope="module")

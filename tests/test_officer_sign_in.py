@@ -24,11 +24,11 @@ from tests.complete_case import application
 from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from tests.test_mtls import acks, anonymous_start, refused, run_stream, station_tls
 from tests.test_server import error_reason
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.cases.sign_in import SignedIn
 from verifier.config import load_config
 from verifier.pki.authority import CA_CERT
-from verifier.pki.client_tls import ClientTls
+from lebong_contract.client_tls import ClientTls
 
 OFFICER, PASSWORD = "petugas-siti", "kata-sandi-loket-2026"
 TOTP_OFFICER = "petugas-budi"

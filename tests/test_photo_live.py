@@ -16,7 +16,7 @@ import pytest
 
 from tests.harness import ROOT
 from tests.precheck_credentials import keyed_verifier
-from verifier.api.v1 import precheck_pb2, precheck_pb2_grpc
+from lebong_contract.api.v1 import precheck_pb2, precheck_pb2_grpc
 from verifier.cases.store import CaseStore
 from verifier.config import Config, load_config
 from verifier.counter_session import CounterSessions

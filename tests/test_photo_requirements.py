@@ -159,7 +159,7 @@ def test_image_format_knows_the_print_sizes(size: tuple[int, int], ok: bool,
 
 def test_unknown_profile_is_refused(base: pv.PhotoBase, models: LoadedModels,
                                     config: Config) -> None:
-    from verifier.errors import InvalidInput
+    from lebong_contract.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="unknown photo profile"):
         check(base.rgb, models, config, profile="selfie")

@@ -17,12 +17,12 @@ from tests.complete_case import Session as Messages
 from tests.complete_case import frame_jpeg
 from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from tests.precheck_credentials import Credentials, keyed_verifier
-from verifier.api.v1 import capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc
+from lebong_contract.api.v1 import capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc
 from verifier.cases.store import CaseStore
 from verifier.cli import main as verifier_main
 from verifier.config import load_config
 from verifier.pki.authority import CA_CERT, issue_precheck_client, revoke
-from verifier.pki.client_tls import ClientTls
+from lebong_contract.client_tls import ClientTls
 from verifier.server.api_keys import add_key, read_keys, remove_key
 from verifier.server.runtime import Runtime
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 from tools.gen_proto import PROTO_DIR, ROOT, generate
 
-GENERATED = ROOT / "verifier" / "api" / "v1"
+GENERATED = ROOT / "lebong_contract" / "api" / "v1"
 
 
 def test_generated_code_matches_protos(tmp_path: Path) -> None:
     generate(tmp_path)
-    fresh = tmp_path / "verifier" / "api" / "v1"
+    fresh = tmp_path / "lebong_contract" / "api" / "v1"
     names = sorted(p.name for p in fresh.iterdir())
     committed = sorted(p.name for p in GENERATED.iterdir()
                        if p.name != "__init__.py" and p.is_file())

@@ -33,11 +33,11 @@ from tests.postgres_server import PostgresServer
 from tests.test_e2e_session import (FPS, Recorder, assert_complete_and_unique,  # noqa: F401
                                     inputs, run_station)
 from tests.test_server import error_reason, of, run_stream
-from verifier.api.v1 import capture_pb2
+from lebong_contract.api.v1 import capture_pb2
 from verifier.cases.crypto import KeyFileRing, generate_ring, write_key_file
 from verifier.cases.store import CaseStore
 from verifier.config import StoreConfig
-from verifier.errors import StoreUnavailable
+from lebong_contract.errors import StoreUnavailable
 from verifier.galleries.schema import face_gallery
 from verifier.synthetic.frames import framed_face
 

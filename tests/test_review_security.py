@@ -15,7 +15,7 @@ from tests.authenticator import Authenticator
 from tests.test_review_page import KEYS, PASSWORD, flagged_case, login
 from verifier.cases.store import CaseStore
 from verifier.config import load_config
-from verifier.errors import PermissionDenied
+from lebong_contract.errors import PermissionDenied
 from verifier.review.app import COOKIE, create_app, safe_next
 
 NO_TOTP = load_config(cases={"review_require_totp": False})

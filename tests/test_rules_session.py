@@ -11,7 +11,7 @@ import pytest
 from tests.harness import InProcessVerifier
 from tests.images import encode
 from tests.test_server import run_stream
-from verifier.api.v1 import capture_pb2, types_pb2
+from lebong_contract.api.v1 import capture_pb2, types_pb2
 from verifier.synthetic.ktp import generate_ktp
 
 KTP_IMAGE, KTP = generate_ktp(3)  # RIZKY KURNIAWAN, man, NIK from Rejang Lebong (1702)

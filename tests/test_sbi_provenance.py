@@ -26,10 +26,10 @@ from tests.complete_case import Session, complete_session, finger_png
 from tests.harness import InProcessVerifier, local_authority, mutual_tls
 from tests.test_mtls import anonymous_start, run_stream, station_tls
 from tests.test_server import of
-from verifier.api.v1 import capture_pb2, types_pb2
+from lebong_contract.api.v1 import capture_pb2, types_pb2
 from verifier.config import Config, load_config
-from verifier.fingerprint.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, chain_hash,
-                                             public_key_text, sign_jws)
+from lebong_contract.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, chain_hash,
+                                        public_key_text, sign_jws)
 
 PROVENANCE_RULES = {"fingerprint.unattributed", "fingerprint.forged_record"}
 

@@ -15,8 +15,8 @@ from tests.complete_case import Session as Messages
 from tests.harness import InProcessVerifier, health_status
 from tests.images import encode, png_header_only
 from tests.precheck_credentials import Credentials, keyed_verifier
-from verifier.api.v1 import (capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc,
-                             types_pb2)
+from lebong_contract.api.v1 import (capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc,
+                                    types_pb2)
 from verifier.imaging import decode_image
 from verifier.synthetic.frames import framed_face
 

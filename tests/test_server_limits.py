@@ -19,11 +19,11 @@ from capture_station.spool import Spool
 from tests.complete_case import Session as Messages
 from tests.complete_case import application, finger_png, frame_jpeg
 from tests.harness import InProcessVerifier, local_authority, mutual_tls
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc
 from verifier.config import load_config
-from verifier.errors import LimitExceeded
+from lebong_contract.errors import LimitExceeded
 from verifier.pki.authority import CA_CERT
-from verifier.pki.client_tls import ClientTls
+from lebong_contract.client_tls import ClientTls
 from verifier.server.limits import TokenBuckets
 
 IDLE_S = 2.0

@@ -10,7 +10,7 @@ import pytest
 from capture_station.application import load_application, parse_application
 from capture_station.documents import parse_document_arg
 from capture_station.errors import ApplicationDataError, DocumentError
-from verifier.api.v1 import types_pb2
+from lebong_contract.api.v1 import types_pb2
 
 GOOD = {"full_name": "Siti Aminah", "nik": "1707015708900001", "date_of_birth": "1990-08-17",
         "place_of_birth": "Muara Aman", "sex": "female", "passport_type": "electronic"}

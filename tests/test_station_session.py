@@ -29,7 +29,7 @@ from capture_station.errors import SessionRejected, VerifierUnreachable
 from capture_station.scanners import FolderScanner
 from capture_station.session import SessionConfig, SessionEvents, StationSession
 from capture_station.spool import Spool
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 
 FAST = dict(backoff_initial_s=0.05, backoff_max_s=0.2, close_grace_s=0.2)
 BAD_IMAGE = b"not an image"

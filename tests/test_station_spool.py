@@ -6,7 +6,7 @@ import pytest
 
 from capture_station.errors import MessageTooLarge, SpoolError
 from capture_station.spool import Spool
-from verifier.api.v1 import capture_pb2
+from lebong_contract.api.v1 import capture_pb2
 
 
 def _frame(jpeg: bytes = b"x") -> capture_pb2.StationMessage:

@@ -16,7 +16,7 @@ from tests.complete_case import (NIK, Session, blank_png, complete_session, fing
 from tests.harness import InProcessVerifier
 from tests.images import encode
 from tests.test_server import error_reason, of, run_stream
-from verifier.api.v1 import capture_pb2, types_pb2
+from lebong_contract.api.v1 import capture_pb2, types_pb2
 
 
 def verdict_of(replies: list[capture_pb2.VerifierMessage]) -> capture_pb2.Verdict:

@@ -44,8 +44,8 @@ from verifier.cases.crypto import generate_ring, write_key_file  # noqa: E402
 from verifier.cases.schema import CaseRow, MessageRow  # noqa: E402
 from verifier.cases.store import CaseStore, keys_for  # noqa: E402
 from verifier.pki.authority import CA_CERT, PROXIES, issue_proxy  # noqa: E402
-from verifier.pki.client_tls import ClientTls  # noqa: E402
-from verifier.server.probe import free_port, health_status, wait_serving  # noqa: E402
+from lebong_contract.client_tls import ClientTls  # noqa: E402
+from lebong_contract.probe import free_port, health_status, wait_serving  # noqa: E402
 
 REPORT = ROOT / "bench" / "REPORT-cluster.md"
 # The report's hand-written reading of the numbers, kept on rerun.

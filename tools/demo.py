@@ -32,8 +32,8 @@ import numpy as np
 from verifier.imaging import encode_jpeg
 from verifier.pki.authority import (CA_CERT, CRL, SERVER_CERT, SERVER_KEY, init_authority,
                                     issue_station)
-from verifier.pki.client_tls import ClientTls
-from verifier.server.probe import free_port, wait_serving
+from lebong_contract.client_tls import ClientTls
+from lebong_contract.probe import free_port, wait_serving
 from verifier.synthetic.akta import generate_akta
 from verifier.synthetic.degrade import Degradation, degrade
 from verifier.synthetic.frames import approach_sequence

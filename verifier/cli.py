@@ -13,7 +13,7 @@ from verifier.commands import audit, galleries, keys, retention, review, users
 from verifier.commands import calibrate_faces, match_faces
 from verifier.commands import read_document
 from verifier.commands import pki
-from verifier.errors import VerifierError
+from lebong_contract.errors import VerifierError
 
 # Each subcommand module has register(subparsers); keep this list in help order.
 COMMANDS = (serve, check_models, precheck, fingerprint_quality, match_fingerprints,

@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+# The model registry and face thresholds ship as package data: verifier/models_data is the
+# repository's models/ folder (a link), copied into the wheel, so an installed verifier finds
+# them without a source tree. `models_registry` and `[face] thresholds_path` may point
+# elsewhere.
+MODELS_DIR = Path(__file__).resolve().parent / "models_data"
 
 
 @dataclass(frozen=True)
@@ -267,7 +271,7 @@ class FaceConfig:
 
     # Distance thresholds per operating point, derived by bench/faces.py from measured
     # impostor distributions; the file says how each one was derived.
-    thresholds_path: Path = REPO_ROOT / "models" / "face_thresholds.toml"
+    thresholds_path: Path = MODELS_DIR / "face_thresholds.toml"
     # Operating point for live capture vs document photos; "FMR=1e-3" accepts about one
     # impostor in a thousand comparisons.
     operating_point: str = "FMR=1e-3"
@@ -504,7 +508,7 @@ class Config:
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
     precheck: PrecheckConfig = field(default_factory=PrecheckConfig)  # PrecheckService access
     liveness: LivenessConfig = field(default_factory=LivenessConfig)  # PAD at the counter
-    models_registry: Path = REPO_ROOT / "models" / "registry.toml"
+    models_registry: Path = MODELS_DIR / "registry.toml"
 
 
 def _override(obj: Any, values: dict[str, Any], where: str) -> Any:

@@ -46,11 +46,11 @@ from verifier.fingerprint.item import analyse_fingerprint, finger_capture_templa
 from verifier.fingerprint.provenance import (Attribution, DeviceTrustList, Provenance,
                                              attestation_check, attribute,
                                              previous_record_hash)
-from verifier.fingerprint.sbi_record import SbiCaptureRecord
+from lebong_contract.sbi_record import SbiCaptureRecord
 from verifier.fingerprint.session_pairs import (EarlierCapture, same_finger_check,
                                                 scores_against_earlier)
-from verifier.errors import (ImageRejected, InvalidInput, LimitExceeded, SequenceGap,
-                             SessionStateError, VerifierError)
+from lebong_contract.errors import (ImageRejected, InvalidInput, LimitExceeded, SequenceGap,
+                                    SessionStateError, VerifierError)
 from verifier.imaging import DecodedImage, decode_image
 from verifier.live_capture import AnalysisPace, counts_for_streak, ready_streak
 from verifier.models import LoadedModels

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from verifier.config import ImagingConfig
-from verifier.errors import ImageRejected
+from lebong_contract.errors import ImageRejected
 
 # The gate checks its own (configurable) limit on the header, before any pixel is decoded,
 # and names the claimed size; Pillow's global guard would answer first with its own wording.

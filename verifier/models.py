@@ -23,8 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from verifier.config import REPO_ROOT
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +39,7 @@ class ModelEntry:
     source: str
     loader: str  # "module:function" taking the file's Path, returning the loaded model
     resource: str | None = None  # "package:relative/path"
-    path: str | None = None  # relative to the repository root, or absolute
+    path: str | None = None  # absolute (read_registry resolves it against the registry's folder)
     # A face embedding model's declared input, normalisation, alignment and output (the
     # entry's `embedding` table; read by verifier.face.embedders).
     embedding: Mapping[str, Any] | None = None
@@ -66,17 +65,18 @@ def read_registry(registry: Path) -> tuple[ModelEntry, ...]:
         if missing or not (fields.get("resource") or fields.get("path")):
             raise ModelIntegrityError(
                 f"model {name} in {registry} lacks {', '.join(missing) or 'resource or path'}")
+        path = fields.get("path")
         entries.append(ModelEntry(name=name, sha256=fields["sha256"].lower(),
                                   licence=fields["licence"], source=fields["source"],
-                                  loader=fields["loader"], resource=fields.get("resource"), path=fields.get("path"),
+                                  loader=fields["loader"], resource=fields.get("resource"),
+                                  path=str(registry.parent / path) if path else None,
                                   embedding=fields.get("embedding")))
     return tuple(entries)
 
 
 def _resolve(entry: ModelEntry) -> Path:
     if entry.path:
-        p = Path(entry.path)
-        return p if p.is_absolute() else REPO_ROOT / p
+        return Path(entry.path)
     assert entry.resource is not None
     package, _, rel = entry.resource.partition(":")
     # find_spec locates the package without importing it (face_recognition_models imports

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 from verifier.cases.sign_in import SignInPolicy, SignInRefused
 from verifier.cases.store import CaseStore
 from verifier.config import Config
-from verifier.errors import PermissionDenied, Unauthenticated
+from lebong_contract.errors import PermissionDenied, Unauthenticated
 
 log = logging.getLogger(__name__)
 

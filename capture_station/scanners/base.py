@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from verifier.fingerprint.sbi_record import SbiCaptureRecord
+from lebong_contract.sbi_record import SbiCaptureRecord
 
 # ISO/IEC 19794-4 finger positions, 1-10 (0 is "unknown" and never sent).
 FINGER_NAMES: dict[int, str] = {

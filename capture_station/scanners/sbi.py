@@ -7,7 +7,7 @@ The SBI verbs are HTTP methods: MOSIPDISC /device (discovery), MOSIPDINFO /info 
 info) and RCAPTURE /capture (registration capture with a requested score and timeout). Every
 capture record comes back as a signed JWS whose payload holds the image, the device's
 quality score and the transaction; its `hash` chains it to the previous record of the session
-(format: verifier.fingerprint.sbi_record). The chain links the records the station keeps: a
+(format: lebong_contract.sbi_record). The chain links the records the station keeps: a
 retry chains to the last kept record, and the best of a finger's attempts becomes the link
 the next finger chains to, so the verifier sees an unbroken chain of what it was sent.
 
@@ -37,11 +37,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from capture_station.errors import ScannerError
 from capture_station.scanners.base import FINGER_NAMES, FingerprintCapture
-from verifier.errors import InvalidInput
-from verifier.fingerprint import sbi_record
-from verifier.fingerprint.provenance import transaction_prefix
-from verifier.fingerprint.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, SbiCaptureRecord,
-                                             chain_hash, record_image)
+from lebong_contract import sbi_record
+from lebong_contract.errors import InvalidInput
+from lebong_contract.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, SbiCaptureRecord,
+                                        chain_hash, record_image, transaction_prefix)
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +70,7 @@ class SbiRecordRefused(SbiError):
     """A capture record failed its signature or hash-chain check and was not used."""
 
 
-# -- the record format (verifier.fingerprint.sbi_record), in the station's errors -----------
+# -- the record format (lebong_contract.sbi_record), in the station's errors -----------
 
 
 def verify_jws(token: str, key: Ed25519PublicKey) -> dict[str, Any]:

@@ -32,8 +32,8 @@ from capture_station.scanners.sbi import SbiScanner
 from capture_station.session import SessionConfig, SessionEvents, StationSession
 from capture_station.spool import Spool
 from capture_station.ui.preview import CameraHub
-from verifier.api.v1 import capture_pb2, types_pb2
-from verifier.server.probe import health_status
+from lebong_contract.api.v1 import capture_pb2, types_pb2
+from lebong_contract.probe import health_status
 
 log = logging.getLogger(__name__)
 

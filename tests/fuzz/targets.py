@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from capture_station.scanners.sbi import SbiRecordRefused
 from capture_station.scanners.sbi import verify_jws as station_verify_jws
-from verifier.api.v1 import capture_pb2, precheck_pb2, types_pb2
+from lebong_contract.api.v1 import capture_pb2, precheck_pb2, types_pb2
 from verifier.config import ImagingConfig
 from verifier.documents import ktp
 from verifier.documents.akta import AKTA_FIELDS, read_akta_lines
@@ -44,11 +44,11 @@ from verifier.documents.passport import mrz_fields
 from verifier.documents.normalise import digits_only, parse_dmy
 from verifier.documents.words import (MONTHS, UNITS, number_to_words, ordinal_to_number,
                                       words_to_date, words_to_number)
-from verifier.errors import ImageRejected, InvalidInput
-from verifier.fingerprint import sbi_record
+from lebong_contract.errors import ImageRejected, InvalidInput
+from lebong_contract import sbi_record
 from verifier.fingerprint.provenance import Attribution, attribute
-from verifier.fingerprint.sbi_record import (GENESIS_HASH, SbiCaptureRecord, _b64url,
-                                             public_key_text, sign_jws)
+from lebong_contract.sbi_record import (GENESIS_HASH, SbiCaptureRecord, _b64url,
+                                        public_key_text, sign_jws)
 from verifier.imaging import decode_image
 from verifier.item_analysis import ReadField
 from verifier.server.convert import application_from_pb, enum_name

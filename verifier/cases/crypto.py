@@ -33,7 +33,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from verifier.errors import VerifierError
+from lebong_contract.errors import VerifierError
 
 log = logging.getLogger(__name__)
 

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from verifier.config import StoreConfig
-from verifier.errors import StoreUnavailable
+from lebong_contract.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 

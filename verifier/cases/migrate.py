@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory  # noqa: E402
 from sqlalchemy import inspect  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from verifier.errors import VerifierError  # noqa: E402
+from lebong_contract.errors import VerifierError  # noqa: E402
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

@@ -29,7 +29,7 @@ from verifier.cases.audit import AuditLog
 from verifier.cases.crypto import KeyRing, sealed_text_key_id
 from verifier.cases.schema import SignedInSessionRow, SignInAttemptRow, UserRow
 from verifier.config import CasesConfig
-from verifier.errors import PermissionDenied, Unauthenticated
+from lebong_contract.errors import PermissionDenied, Unauthenticated
 
 
 @dataclass(frozen=True)

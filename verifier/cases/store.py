@@ -39,7 +39,7 @@ from verifier.cases.schema import CaseRow, MessageRow, ReviewRow, UserRow
 from verifier.cases.sign_in import SignIns
 from verifier.config import Config, StoreConfig
 from verifier.consistency.verdict import Verdict
-from verifier.errors import PermissionDenied, ResendConflict, SessionStateError
+from lebong_contract.errors import PermissionDenied, ResendConflict, SessionStateError
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from verifier.commands.common import config_from, read_csv
 from verifier.config import Config
-from verifier.errors import VerifierError
+from lebong_contract.errors import VerifierError
 from verifier.models import LoadedModels
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}

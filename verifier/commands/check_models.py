@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from verifier.commands.common import add_json_option, config_from
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.jsonout import write_json
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from tqdm import tqdm
 
 from verifier.commands.common import add_json_option, config_from
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.jsonout import write_json
 
 

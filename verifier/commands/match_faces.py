@@ -12,7 +12,7 @@ from typing import Any
 from verifier.commands.common import (add_json_option, check_pair_args, config_from,
                                       read_pairs)
 from verifier.config import Config
-from verifier.errors import VerifierError
+from lebong_contract.errors import VerifierError
 from verifier.jsonout import write_json
 
 

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from verifier.commands.common import (add_json_option, check_pair_args, config_from,
                                       read_pairs)
 from verifier.config import Config
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.fingerprint.matching import MODEL_NAME as MATCHER_NAME
 from verifier.jsonout import write_json
 

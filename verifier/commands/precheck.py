@@ -31,7 +31,7 @@ def photo_files(paths: list[Path]) -> list[Path]:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from verifier.errors import InvalidInput
+    from lebong_contract.errors import InvalidInput
     from verifier.models import load_models
     from verifier.photo.report_html import ReportEntry, report_html
     from verifier.precheck import precheck_photo

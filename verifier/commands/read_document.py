@@ -10,7 +10,7 @@ from typing import Any
 
 from verifier.commands.common import add_json_option, config_from
 from verifier.config import Config
-from verifier.errors import VerifierError
+from lebong_contract.errors import VerifierError
 from verifier.jsonout import write_json
 
 

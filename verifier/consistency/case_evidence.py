@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier.cases.store import CaseContents, StoredMessage
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.face.evidence import FaceEvidence
 from verifier.face.liveness.session import LivenessEvidence, liveness_evidence
 from verifier.fingerprint.provenance import Provenance

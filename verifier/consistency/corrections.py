@@ -30,7 +30,7 @@ from verifier.documents.ktp import KTP_FIELDS
 from verifier.documents.passport import PASSPORT_FIELDS
 from verifier.documents.reader import reader_kind
 from verifier.documents.vocabulary import LIFELONG, SEXES
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 
 # Fields a correction of which goes to REVIEW (see the module doc); "surname" and
 # "given_names" are the old passport's name.

@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from verifier.errors import NotReady
+from lebong_contract.errors import NotReady
 
 os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 

@@ -25,7 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.face.detection import DetectedFace
 from verifier.models import LoadedModels
 

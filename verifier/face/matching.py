@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.face.calibration import Calibration, load_calibration
 from verifier.face.embedders import DLIB_RESNET, EmbeddingSpec, score_unit
 from verifier.face.embedding import embedding_distance

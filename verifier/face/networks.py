@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.models import per_thread
 
 

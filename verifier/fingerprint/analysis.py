@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from verifier.config import Config, FingerprintConfig
-from verifier.errors import InvalidInput, ModelIntegrityError
+from lebong_contract.errors import InvalidInput, ModelIntegrityError
 from verifier.fingerprint.extraction import (Extraction, MinutiaeExtractor,
                                              load_minutiae_extractor, to_500ppi)
 from verifier.fingerprint.quality import FingerprintQuality, assess_quality

@@ -19,7 +19,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.models import per_thread
 
 FINGERPRINT_PPI = 500

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.fingerprint.template import check_template
 
 # ISO/IEC 19794-2 angles are in units of 360/256 degrees.

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from verifier.config import Config, FingerprintConfig
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.fingerprint.analysis import MODEL_NAME, analyse_grey
 from verifier.fingerprint.extraction import FINGERPRINT_PPI
 from verifier.fingerprint.quality import FingerprintQuality

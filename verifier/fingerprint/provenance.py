@@ -1,7 +1,7 @@
 """Fingerprint provenance: whether a print the station sent was made by a trusted SBI device.
 
 The station forwards each print with the signed capture record the device returned
-(verifier.fingerprint.sbi_record). A print is
+(lebong_contract.sbi_record). A print is
 
 - attributed when its record's signature verifies with the device key the station names,
   that key is on the office's device trust list, the record's image and finger are the
@@ -33,11 +33,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from verifier.errors import InvalidInput
-from verifier.fingerprint.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, SIGNATURE_INVALID,
-                                             SbiCaptureRecord, chain_hash, public_key_from_text,
-                                             public_key_text, read_trust_file, record_image,
-                                             verify_jws)
+from lebong_contract.errors import InvalidInput
+from lebong_contract.sbi_record import (BIO_SUBTYPES, GENESIS_HASH, SIGNATURE_INVALID,
+                                        SbiCaptureRecord, chain_hash, public_key_from_text,
+                                        public_key_text, read_trust_file, record_image,
+                                        transaction_prefix, verify_jws)
 from verifier.photo.result import Outcome, RequirementResult
 
 log = logging.getLogger(__name__)
@@ -176,12 +176,6 @@ def attribute(record: SbiCaptureRecord | None, image: bytes, position: int,
                              "device trust list", device_id, own_hash)
     return Provenance(Attribution.ATTRIBUTED, "attributed",
                       f"signed by trusted device {device_id or '?'}", device_id, own_hash)
-
-
-def transaction_prefix(client_session_id: str) -> str:
-    """How the station's SBI transaction ids begin (capture_station.scanners.sbi): the
-    session id, so a device-signed record names the session it was captured for."""
-    return f"{client_session_id}/"
 
 
 def previous_record_hash(earlier: list[Provenance | None]) -> str:

@@ -10,7 +10,7 @@ import base64
 import binascii
 import struct
 
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 
 _MAGIC = b"FMR\x00"
 _VERSION = b" 20\x00"

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from verifier.cases.crypto import KeyRing
-from verifier.errors import InvalidInput, ModelIntegrityError
+from lebong_contract.errors import InvalidInput, ModelIntegrityError
 from verifier.face.embedders import FaceEmbedder
 from verifier.face.index import ExactIndex
 from verifier.galleries.nik import NikHasher

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from verifier.cases.crypto import KeyRing
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.fingerprint.extraction import MinutiaeExtractor
 from verifier.fingerprint.index import CaseIndex, IndexParams, template_index_vector
 from verifier.galleries.nik import NikHasher

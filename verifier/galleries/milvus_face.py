@@ -47,7 +47,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from verifier.cases.crypto import KeyRing
 from verifier.config import FaceGalleryConfig
-from verifier.errors import StoreUnavailable
+from lebong_contract.errors import StoreUnavailable
 from verifier.galleries.face import EmbedderIdentity, FaceGallery, _check_embedding
 from verifier.galleries.schema import face_gallery
 from verifier.gallery import Candidate, Enrolment

@@ -16,7 +16,7 @@ import hmac
 from dataclasses import dataclass
 
 from verifier.cases.crypto import KeyRing
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 
 _DOMAIN = b"gallery-nik"
 

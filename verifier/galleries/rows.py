@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from verifier.cases.crypto import KeyRing, sealed_key_id
-from verifier.errors import StoreUnavailable
+from lebong_contract.errors import StoreUnavailable
 from verifier.galleries.nik import NikHasher
 from verifier.galleries.schema import context, gallery_deletions
 

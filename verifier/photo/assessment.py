@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from verifier.config import Config, PhotoThresholds
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 from verifier.face.detection import DetectedFace
 from verifier.imaging import DecodedImage
 from verifier.models import LoadedModels

@@ -29,7 +29,7 @@ from flask import Flask, Response, abort, g, redirect, render_template, request,
 from verifier.cases.sign_in import SignedIn, SignInPolicy, SignInRefused
 from verifier.cases.store import FINAL_DECISIONS, REVIEW_DECISIONS, CaseStore, QueueFilter
 from verifier.config import Config
-from verifier.errors import ImageRejected, PermissionDenied, SessionStateError
+from lebong_contract.errors import ImageRejected, PermissionDenied, SessionStateError
 from verifier.imaging import decode_image, encode_jpeg
 from verifier.review.case_view import case_view
 

@@ -29,10 +29,10 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import text
 
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, precheck_pb2, precheck_pb2_grpc
 from verifier.cases.store import CaseStore
 from verifier.config import Config
-from verifier.errors import ModelIntegrityError
+from lebong_contract.errors import ModelIntegrityError
 from verifier.face.matching import face_matcher
 from verifier.models import load_models
 from verifier.pki.revocation import RevocationList

@@ -13,12 +13,12 @@ from typing import Any
 import grpc
 from google.protobuf.message import DecodeError
 
-from verifier.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
+from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.consistency.verdict import counter_view
 from verifier.counter_session import MessageOutcome
-from verifier.errors import (InvalidInput, MalformedMessage, NotReady, PermissionDenied,
-                             StoreUnavailable, Unauthenticated)
-from verifier.fingerprint.sbi_record import SbiCaptureRecord
+from lebong_contract.errors import (InvalidInput, MalformedMessage, NotReady, PermissionDenied,
+                                    StoreUnavailable, Unauthenticated)
+from lebong_contract.sbi_record import SbiCaptureRecord
 from verifier.officer_tokens import OfficerSignIn
 from verifier.server import convert
 from verifier.server.client_auth import peer_station_id

@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import grpc
 from cryptography import x509
 
-from verifier.errors import PermissionDenied, Unauthenticated
+from lebong_contract.errors import PermissionDenied, Unauthenticated
 from verifier.pki.names import PRECHECK_URI_PREFIX, PROXY_URI_PREFIX, STATION_URI_PREFIX
 from verifier.pki.revocation import RevocationList
 from verifier.server.api_keys import ApiKeys

@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from verifier.api.v1 import capture_pb2, precheck_pb2, types_pb2
+from lebong_contract.api.v1 import capture_pb2, precheck_pb2, types_pb2
 from verifier.consistency.verdict import Decision, Flag, Match, Verdict
-from verifier.errors import MalformedMessage, UnknownEnumValue
+from lebong_contract.errors import MalformedMessage, UnknownEnumValue
 from verifier.face.detection import FaceBox
 from verifier.face.liveness.session import Prompt
 from verifier.item_analysis import ItemAnalysis

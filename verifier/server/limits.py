@@ -20,9 +20,9 @@ from typing import Any
 
 import grpc
 
-from verifier.api.v1 import capture_pb2
+from lebong_contract.api.v1 import capture_pb2
 from verifier.config import ServerConfig
-from verifier.errors import LimitExceeded, StreamIdle, Unauthenticated
+from lebong_contract.errors import LimitExceeded, StreamIdle, Unauthenticated
 from verifier.server.client_auth import caller_identity, wrap_handler
 from verifier.server.status import abort
 

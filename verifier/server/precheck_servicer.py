@@ -12,8 +12,8 @@ from pathlib import Path
 
 import grpc
 
-from verifier.api.v1 import precheck_pb2, precheck_pb2_grpc
-from verifier.errors import PermissionDenied, Unauthenticated
+from lebong_contract.api.v1 import precheck_pb2, precheck_pb2_grpc
+from lebong_contract.errors import PermissionDenied, Unauthenticated
 from verifier.precheck import precheck_photo
 from verifier.server import convert
 from verifier.server.api_keys import ApiKeys

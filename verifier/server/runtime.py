@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from verifier.cases.store import CaseStore
 from verifier.config import Config
 from verifier.counter_session import CounterSessions
-from verifier.errors import LimitExceeded, NotReady
+from lebong_contract.errors import LimitExceeded, NotReady
 from verifier.galleries.open import open_galleries
 from verifier.models import LoadedModels
 from verifier.server.limits import WorkShare

@@ -16,9 +16,9 @@ import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
-from verifier.errors import (InvalidInput, LimitExceeded, ModelIntegrityError, NotReady,
-                             PermissionDenied, SessionStateError, StoreUnavailable,
-                             StreamIdle, Unauthenticated, VerifierError)
+from lebong_contract.errors import (InvalidInput, LimitExceeded, ModelIntegrityError, NotReady,
+                                    PermissionDenied, SessionStateError, StoreUnavailable,
+                                    StreamIdle, Unauthenticated, VerifierError)
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,10 @@
-"""The verifier's one error hierarchy.
+"""The one error hierarchy of the verifier (and of the station's checks of SBI records).
 
-Domain code raises these; `verifier.server.status` maps them to gRPC status codes in one
-place. Anything that is not a `VerifierError` reaching a servicer is a bug: it becomes
-INTERNAL with a generic message and a full server-side log.
+It is part of the contract because each error's `reason` goes on the wire (the
+google.rpc.ErrorInfo detail the station reads). Domain code raises these;
+`verifier.server.status` maps them to gRPC status codes in one place. Anything that is not
+a `VerifierError` reaching a servicer is a bug: it becomes INTERNAL with a generic message and
+a full server-side log.
 
     VerifierError                    base; carries a stable `reason` and `metadata`
     ├── InvalidInput                 INVALID_ARGUMENT: the caller sent something unusable

@@ -1,5 +1,5 @@
 from google.rpc import status_pb2 as _status_pb2
-from verifier.api.v1 import types_pb2 as _types_pb2
+from lebong_contract.api.v1 import types_pb2 as _types_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor

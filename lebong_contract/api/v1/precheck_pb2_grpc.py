@@ -3,7 +3,7 @@
 import grpc
 import warnings
 
-from verifier.api.v1 import precheck_pb2 as verifier_dot_api_dot_v1_dot_precheck__pb2
+from lebong_contract.api.v1 import precheck_pb2 as verifier_dot_api_dot_v1_dot_precheck__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
 GRPC_VERSION = grpc.__version__

@@ -8,7 +8,7 @@ import time
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from verifier.pki.client_tls import ClientTls
+from lebong_contract.client_tls import ClientTls
 
 
 def health_status(address: str, timeout_s: float = 1.0, tls: ClientTls | None = None

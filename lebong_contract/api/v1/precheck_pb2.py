@@ -23,14 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
-from verifier.api.v1 import types_pb2 as verifier_dot_api_dot_v1_dot_types__pb2
+from lebong_contract.api.v1 import types_pb2 as verifier_dot_api_dot_v1_dot_types__pb2
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1everifier/api/v1/precheck.proto\x12\x0fverifier.api.v1\x1a\x17google/rpc/status.proto\x1a\x1bverifier/api/v1/types.proto\"Z\n\x0cPhotoRequest\x12\x10\n\x08photo_id\x18\x01 \x01(\t\x12\r\n\x05image\x18\x02 \x01(\x0c\x12)\n\x07profile\x18\x03 \x01(\x0e\x32\x18.verifier.api.v1.Profile\"\x8f\x01\n\x0bPhotoReport\x12\x10\n\x08photo_id\x18\x01 \x01(\t\x12\x11\n\tcompliant\x18\x02 \x01(\x08\x12\x38\n\x0crequirements\x18\x03 \x03(\x0b\x32\".verifier.api.v1.RequirementResult\x12!\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.Status*K\n\x07Profile\x12\x17\n\x13PROFILE_UNSPECIFIED\x10\x00\x12\x12\n\x0ePROFILE_UPLOAD\x10\x01\x12\x13\n\x0fPROFILE_COUNTER\x10\x02\x32\xac\x01\n\x0fPrecheckService\x12I\n\nCheckPhoto\x12\x1d.verifier.api.v1.PhotoRequest\x1a\x1c.verifier.api.v1.PhotoReport\x12N\n\x0b\x43heckPhotos\x12\x1d.verifier.api.v1.PhotoRequest\x1a\x1c.verifier.api.v1.PhotoReport(\x01\x30\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
-_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'verifier.api.v1.precheck_pb2', _globals)
+_builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'lebong_contract.api.v1.precheck_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_PROFILE']._serialized_start=343

@@ -9,6 +9,9 @@ transaction. Its `hash`, outside the signature as in MOSIP, chains it to the pre
 
     hash_n = hex(SHA-256(bytes(hash_{n-1}) + SHA-256(image)))   hash_0 = hex(SHA-256(b""))
 
+The station begins each transaction id with the session id (`transaction_prefix`), so the
+signed record names the session it was captured for.
+
 Simplified from MOSIP: the device key is a bare Ed25519 key instead of an X.509 chain from a
 management server. A trust file lists the device keys an office accepts: one base64 key per
 line; blank lines and text after `#` are ignored.
@@ -29,7 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from verifier.errors import InvalidInput
+from lebong_contract.errors import InvalidInput
 
 # ISO/IEC 19794-4 positions -> SBI bioSubType names.
 BIO_SUBTYPES: dict[int, str] = {
@@ -126,6 +129,12 @@ def public_key_from_text(text: str) -> Ed25519PublicKey:
     except (ValueError, binascii.Error):
         raise InvalidInput("device public key is not a base64 Ed25519 key",
                            reason=KEY_INVALID) from None
+
+
+def transaction_prefix(client_session_id: str) -> str:
+    """How the station's SBI transaction ids begin (capture_station.scanners.sbi): the
+    session id, so a device-signed record names the session it was captured for."""
+    return f"{client_session_id}/"
 
 
 def parse_trust_file(text: str, where: str = "trust file") -> frozenset[str]:
