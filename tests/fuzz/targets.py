@@ -485,6 +485,7 @@ def _check_field(f: ReadField | None, names: tuple[str, ...]) -> None:
     assert f.name in names, f.name
     assert isinstance(f.value, str) and isinstance(f.raw_text, str)
     assert 0.0 <= f.confidence <= 1.0, f
+    assert f.corrected_by in ("", "gazetteer") or f.corrected_by.startswith("vocabulary:"), f
 
 
 def check_ktp_lines(lines: list[OcrLine]) -> None:
@@ -503,12 +504,14 @@ def check_ktp_lines(lines: list[OcrLine]) -> None:
         decode_nik(text)
         if key == "jenis_kelamin":
             sex, blood = ktp._split_jenis_kelamin(value)
-            _check_field(ktp._snapped_field("jenis_kelamin", sex, ktp.vocab.SEXES), names)
+            _check_field(ktp._snapped_field("jenis_kelamin", sex, ktp.vocab.SEXES,
+                                             "vocabulary:sexes"), names)
             _check_field(ktp._blood_type(blood), names)
         elif key in ("kecamatan", "kelurahan_desa", "tempat_tanggal_lahir"):
             _check_field(ktp._place_field("kecamatan", value, ktp._birth_places()), names)
         else:
-            _check_field(ktp._snapped_field("agama", value, ktp.vocab.RELIGIONS), names)
+            _check_field(ktp._snapped_field("agama", value, ktp.vocab.RELIGIONS,
+                                             "vocabulary:religions"), names)
 
 
 def check_akta_lines(lines: list[OcrLine]) -> None:
