@@ -247,6 +247,8 @@ class StationSession:
         self._resumed = False
         self._interactive = interactive
         self._finish_requested = asyncio.Event()
+        self._retake_requested = asyncio.Event()  # the camera streams again (interactive)
+        self._retake_sequence = 0  # answers about captures before it are stale
 
         self._queue: asyncio.Queue[capture_pb2.StationMessage | None] | None = None
         self._inflight_frames: set[int] = set()
@@ -395,6 +397,24 @@ class StationSession:
             officer_note=note)
         return self._submit(capture_pb2.StationMessage(field_correction=correction)).sequence
 
+    def retake_photo(self, reason: str = "") -> int:
+        """Spool and send a photo retake: the verifier releases the accepted photo (its case
+        keeps it for audit) and the camera streams again until another is accepted; the
+        sequence number. The verifier refuses it (an ItemError) once a document or finger was
+        sent. Call it on the session's event loop; SessionError without an accepted photo,
+        after Finish, or for a session that does not stream a camera."""
+        self._check_interactive()
+        if self._camera is None:
+            raise SessionError("this session has no camera: there is no photo to retake")
+        if self._accepted_sequence is None:
+            raise SessionError("no photo has been accepted yet: nothing to retake")
+        sequence = self._submit(capture_pb2.StationMessage(
+            photo_retake=capture_pb2.PhotoRetake(reason=reason))).sequence
+        self._accepted_sequence = None
+        self._retake_sequence = sequence
+        self._retake_requested.set()
+        return sequence
+
     def _refused(self, error: MessageTooLarge) -> None:
         log.error("%s", error)
         self._errors.append(ErrorReport("station", None, "MESSAGE_TOO_LARGE", str(error)))
@@ -404,8 +424,8 @@ class StationSession:
         if not self._resumed:
             if self._camera is not None:
                 await self._stream_frames()
-            if self._interactive:
-                await self._finish_requested.wait()
+            while self._interactive and await self._retake_or_finish():
+                await self._stream_frames()
             # Documents before fingers, as at the counter: their reading (seconds of OCR)
             # then runs while the fingers are captured, not after Finish.
             for document in self._documents:
@@ -430,6 +450,21 @@ class StationSession:
             self._finish_sequence = self._submit(
                 capture_pb2.StationMessage(finish=capture_pb2.Finish())).sequence
         self._finish_mono = asyncio.get_running_loop().time()
+
+    async def _retake_or_finish(self) -> bool:
+        """Wait for the officer: True for a photo retake (stream frames again), False once
+        Finish is asked for."""
+        waits = {asyncio.ensure_future(self._finish_requested.wait()),
+                 asyncio.ensure_future(self._retake_requested.wait())}
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if self._finish_requested.is_set():
+            return False
+        self._retake_requested.clear()
+        return True
 
     async def _stream_frames(self) -> None:
         loop = asyncio.get_running_loop()
@@ -591,7 +626,8 @@ class StationSession:
             self._guidance_count += 1
             self._safe(self._events.on_guidance, message.guidance)
         elif kind == "capture_accepted":
-            if self._accepted_sequence is None:
+            if (self._accepted_sequence is None
+                    and message.capture_accepted.sequence > self._retake_sequence):
                 self._accepted_sequence = message.capture_accepted.sequence
                 self._accepted_mono = loop.time()
                 self._safe(self._events.on_capture_accepted, message.capture_accepted)

@@ -100,7 +100,9 @@ def _portrait_check(found: bool) -> RequirementResult:
 # Which [session] setting caps each kind of message (named in the refusal).
 _LIMIT_SETTING = {"frame": "max_frames", "document": "max_documents",
                   "fingerprint": "max_fingerprints", "fingerprint_exception": "max_fingerprints",
-                  "field_correction": "max_corrections"}
+                  "field_correction": "max_corrections",
+                  # Each retake releases a photo that took frames, so frames bound them too.
+                  "photo_retake": "max_frames"}
 
 
 class CounterSessions:
@@ -375,6 +377,28 @@ class CounterSessions:
                               corrected_by="officer"),))
         return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
                               item=item, progress=self._progress(case_id))
+
+    def photo_retake(self, client_session_id: str, sequence: int, reason: str,
+                     digest: str = "") -> MessageOutcome:
+        """The officer has the accepted photo taken again in this case: the capture is
+        released under the case's lock (kept in the record for audit) and the ready streak
+        starts again from the frames after this message (`CaseStore.live_capture`). Refused,
+        committed with the error, when there is no photo to release or a document or finger
+        was already received (`CaseStore.record_message`)."""
+        case_id, resent = self._new_message(client_session_id, sequence, digest, "photo_retake",
+                                            self.config.session.max_frames)
+        if resent is not None:
+            return resent
+        officer = self.store.summary(case_id).officer_id
+        try:
+            duplicate, _ = self.store.record_message(
+                case_id, sequence, "photo_retake", data=b"", keep_payload=False,
+                result={"reason": reason, "officer_id": officer}, release_capture=True,
+                digest=digest)
+        except SessionStateError as exc:  # after Finish, committing it is refused again
+            return self._rejected(case_id, sequence, "photo_retake", b"", exc, digest)
+        return MessageOutcome(sequence=sequence, committed=True, duplicate=duplicate,
+                              progress=self._progress(case_id))
 
     def finish(self, client_session_id: str, sequence: int, digest: str = "") -> MessageOutcome:
         """The verdict. Refused with SequenceGap while an earlier sequence number is missing

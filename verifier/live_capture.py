@@ -4,7 +4,8 @@ What decides the photo lives in the case store, written by whichever replica ana
 frame: the ready streak is read back from the latest analysed frame's stored result, and
 "already captured" is the case's `capture_sequence`, set under the case's row lock
 (`CaseStore.record_message`). A station that reconnects to another replica mid-streak keeps
-its streak; two replicas never accept two photos for one case.
+its streak; two replicas never accept two photos for one case. A photo retake releases the
+capture under the same lock, and the streak counts only frames sent after it.
 
 What stays in process memory is this replica's own load: how long its frame analyses take
 (`AnalysisPace`), which decides whether it can afford to analyse a station's next frame.

@@ -6,9 +6,9 @@ and what the verifier answers (guidance, the accepted photo, item results, the v
 kept here as the visit's view. Only the current visit is held, and it is dropped when the
 next starts: the counter screen never shows another applicant's data.
 
-A retake ends the visit's session (its case keeps the refused photo, for the auditors) and
-starts a new one for the same application, before any document or print is captured: the
-verifier takes one photo per case.
+A retake stays in the visit's session: the verifier releases the accepted photo (its case
+keeps it, for the auditors) and takes the next one, before any document or print is
+captured.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 
 from capture_station.application import parse_application
 from capture_station.documents import DOCUMENT_KINDS, DocumentScan
-from capture_station.errors import CaptureStationError, ScannerError
+from capture_station.errors import CaptureStationError, ScannerError, SessionError
 from capture_station.finger_exceptions import REASONS, FingerException
 from capture_station.officer import sign_in
 from capture_station.scanners import FINGER_NAMES, open_scanner
@@ -239,8 +239,8 @@ class Counter:
         self.camera = camera
         self.officer: Officer | None = None
         self.visit: Visit | None = None
-        # Sessions finished at the counter whose verdict is still on its way (or abandoned
-        # by a retake): they run on, unseen, until the verifier answers.
+        # Sessions finished at the counter whose verdict is still on its way: they run on,
+        # unseen, until the verifier answers.
         self._background: list[asyncio.Task[Any]] = []
         self._health: tuple[float, dict[str, Any]] | None = None
 
@@ -400,19 +400,21 @@ class Counter:
         visit.photo_accepted = True
 
     async def retake(self) -> Visit:
-        """End this session (its case keeps the refused photo) and start again with the
-        same application; only before documents or prints are captured."""
+        """Have the photo taken again in this session (its case keeps the refused photo);
+        only before documents or prints are captured."""
         visit = self._require_visit()
         if visit.fingers or visit.documents:
             raise CounterRefused("a retake is possible only before documents and fingerprints "
                                  "are captured", 409)
-        visit.session.finish()
-        visit.finished = True
-        self._to_background(visit)
-        form = parse_application(visit.application)
-        self.visit = await self._open_visit(form, visit.application)
-        self.visit.retakes = visit.retakes + 1
-        return self.visit
+        try:
+            visit.session.retake_photo()
+        except SessionError as exc:
+            raise CounterRefused(str(exc), 409) from None
+        visit.photo_jpeg = None
+        visit.photo_accepted = False
+        visit.guidance = None
+        visit.retakes += 1
+        return visit
 
     def _to_background(self, visit: Visit | None) -> None:
         self._background = [t for t in self._background if not t.done()]

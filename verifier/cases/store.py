@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 REVIEW_DECISIONS = ("APPROVE", "REJECT", "REQUEST_DOCUMENTS")
 FINAL_DECISIONS = ("APPROVE", "REJECT")  # a reviewer gives one of these once per case
+# Items received after which the photo can no longer be retaken (see `_check_release`).
+RETAKE_BLOCKING_KINDS = ("document", "fingerprint", "fingerprint_exception")
 
 
 def _now() -> datetime:
@@ -320,11 +322,17 @@ class CaseStore:
     def record_message(self, case_id: str, sequence: int, kind: str, *, data: bytes,
                        keep_payload: bool, subtype: str | None = None,
                        result: dict[str, Any] | None = None, error: dict[str, Any] | None = None,
-                       accept_capture: bool = False, digest: str = "") -> tuple[bool, bool]:
+                       accept_capture: bool = False, release_capture: bool = False,
+                       digest: str = "") -> tuple[bool, bool]:
         """Commit one message with its result or error. Returns (duplicate, capture_accepted):
         capture_accepted is True when this frame became the session's photo. `digest` is
         the SHA-256 of the station's message (see `check_resend`); without one, of `data`.
         Raises StoreUnavailable when the database cannot commit.
+
+        `release_capture` (a photo retake): the accepted capture is released, so that a later
+        frame becomes the photo; the released frame stays stored and its sequence is added
+        to `result` as "released_capture". Raises SessionStateError, committing nothing, when
+        no capture was accepted or an item the capture is compared with was received.
 
         The case's row is locked until the commit (PostgreSQL; SQLite has one writer at a
         time anyway), so replicas racing on one case accept one capture and store no message
@@ -341,6 +349,10 @@ class CaseStore:
                 if accept_capture and case.capture_sequence is None:
                     case.capture_sequence = sequence
                     accepted = True
+                if release_capture:
+                    self._check_release(db, case)
+                    result = {**(result or {}), "released_capture": case.capture_sequence}
+                    case.capture_sequence = None
                 keep = data and (keep_payload or accepted)
                 db.add(MessageRow(
                     case_id=case_id, sequence=sequence, kind=kind, received_at=_now(),
@@ -360,6 +372,24 @@ class CaseStore:
             return True, accept_capture and self.capture_sequence(case_id) == sequence
         return False, accepted
 
+    @staticmethod
+    def _check_release(db: Session, case: CaseRow) -> None:
+        """Refuse a retake with nothing to release, or once a document or finger was received:
+        their rules compare with the photo, so the rule stays simple (retake first)."""
+        if case.capture_sequence is None:
+            raise SessionStateError("no photo has been accepted in this session yet: nothing "
+                                    "to retake", metadata={"case_id": case.id})
+        item = db.execute(select(MessageRow.sequence, MessageRow.kind).where(
+            MessageRow.case_id == case.id, MessageRow.kind.in_(RETAKE_BLOCKING_KINDS))
+            .order_by(MessageRow.sequence).limit(1)).first()
+        if item is not None:
+            raise SessionStateError(
+                f"a photo retake is possible only before documents and fingerprints; this "
+                f"session already received a {item.kind} (sequence {item.sequence}); start a "
+                "new session to take another photo",
+                metadata={"case_id": case.id, "kind": item.kind,
+                          "sequence": str(item.sequence)})
+
     @store_call
     def capture_sequence(self, case_id: str) -> int | None:
         """The frame accepted as the case's photo, if any."""
@@ -372,12 +402,17 @@ class CaseStore:
                      ) -> LiveCapture:
         """The case's live-capture state as committed by any replica: its accepted capture,
         and the result of its newest frame below `before_sequence` that is `wanted`, among
-        the latest `lookback` frames with a result (the decode gate's refusals have none)."""
+        the latest `lookback` frames with a result (the decode gate's refusals have none)
+        sent after the last accepted photo retake (a retake starts the streak again)."""
         with self._sessions() as db:
             capture = db.scalar(select(CaseRow.capture_sequence).where(CaseRow.id == case_id))
+            retake = db.scalar(select(func.max(MessageRow.sequence)).where(
+                MessageRow.case_id == case_id, MessageRow.kind == "photo_retake",
+                MessageRow.sequence < before_sequence, MessageRow.error_json.is_(None)))
             rows = db.execute(select(MessageRow.sequence, MessageRow.result_json).where(
                 MessageRow.case_id == case_id, MessageRow.kind == "frame",
-                MessageRow.sequence < before_sequence, MessageRow.result_json.is_not(None))
+                MessageRow.sequence < before_sequence, MessageRow.sequence > (retake or 0),
+                MessageRow.result_json.is_not(None))
                 .order_by(MessageRow.sequence.desc()).limit(lookback))
             for row in rows:  # fetched one by one: usually the newest is the one
                 result = self._open_json(row.result_json, self._ctx("messages.result",

@@ -268,9 +268,9 @@ def case_evidence(contents: CaseContents) -> CaseEvidence:
         if m.kind == "frame":
             frames += 1
         if m.error is not None:
-            # A refused correction leaves the reading as it was (the officer was told at once
-            # and may send it again, right): nothing about the case to review.
-            if m.kind not in ("frame", "field_correction"):
+            # A refused correction leaves the reading as it was, a refused retake the photo
+            # (the officer was told at once): nothing about the case to review.
+            if m.kind not in ("frame", "field_correction", "photo_retake"):
                 rejected.append(RejectedItem(m.sequence, m.kind, str(m.error.get("reason", "")),
                                              str(m.error.get("message", ""))))
             continue

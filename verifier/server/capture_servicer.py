@@ -238,6 +238,8 @@ class CaptureServicer(capture_pb2_grpc.CaptureServiceServicer):
                                            "field_correction.document_kind", "DOCUMENT_KIND_")
             return await run(sessions.field_correction, sid, seq, kind, c.document_sequence,
                              c.field, c.value, c.officer_note, kind_error, digest)
+        if which == "photo_retake":
+            return await run(sessions.photo_retake, sid, seq, m.photo_retake.reason, digest)
         if which == "finish":
             return await run(sessions.finish, sid, seq, digest)
         raise MalformedMessage("message carries no payload (or one this version does not know)")

@@ -136,8 +136,14 @@ class FieldCorrection(_message.Message):
     officer_note: str
     def __init__(self, document_kind: _Optional[_Union[_types_pb2.DocumentKind, str]] = ..., document_sequence: _Optional[int] = ..., field: _Optional[str] = ..., value: _Optional[str] = ..., officer_note: _Optional[str] = ...) -> None: ...
 
+class PhotoRetake(_message.Message):
+    __slots__ = ("reason",)
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    reason: str
+    def __init__(self, reason: _Optional[str] = ...) -> None: ...
+
 class StationMessage(_message.Message):
-    __slots__ = ("client_session_id", "sequence", "start", "frame", "fingerprint", "document", "finish", "fingerprint_exception", "field_correction")
+    __slots__ = ("client_session_id", "sequence", "start", "frame", "fingerprint", "document", "finish", "fingerprint_exception", "field_correction", "photo_retake")
     CLIENT_SESSION_ID_FIELD_NUMBER: _ClassVar[int]
     SEQUENCE_FIELD_NUMBER: _ClassVar[int]
     START_FIELD_NUMBER: _ClassVar[int]
@@ -147,6 +153,7 @@ class StationMessage(_message.Message):
     FINISH_FIELD_NUMBER: _ClassVar[int]
     FINGERPRINT_EXCEPTION_FIELD_NUMBER: _ClassVar[int]
     FIELD_CORRECTION_FIELD_NUMBER: _ClassVar[int]
+    PHOTO_RETAKE_FIELD_NUMBER: _ClassVar[int]
     client_session_id: str
     sequence: int
     start: SessionStart
@@ -156,7 +163,8 @@ class StationMessage(_message.Message):
     finish: Finish
     fingerprint_exception: FingerprintException
     field_correction: FieldCorrection
-    def __init__(self, client_session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[SessionStart, _Mapping]] = ..., frame: _Optional[_Union[CameraFrame, _Mapping]] = ..., fingerprint: _Optional[_Union[FingerprintImage, _Mapping]] = ..., document: _Optional[_Union[DocumentImage, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ..., fingerprint_exception: _Optional[_Union[FingerprintException, _Mapping]] = ..., field_correction: _Optional[_Union[FieldCorrection, _Mapping]] = ...) -> None: ...
+    photo_retake: PhotoRetake
+    def __init__(self, client_session_id: _Optional[str] = ..., sequence: _Optional[int] = ..., start: _Optional[_Union[SessionStart, _Mapping]] = ..., frame: _Optional[_Union[CameraFrame, _Mapping]] = ..., fingerprint: _Optional[_Union[FingerprintImage, _Mapping]] = ..., document: _Optional[_Union[DocumentImage, _Mapping]] = ..., finish: _Optional[_Union[Finish, _Mapping]] = ..., fingerprint_exception: _Optional[_Union[FingerprintException, _Mapping]] = ..., field_correction: _Optional[_Union[FieldCorrection, _Mapping]] = ..., photo_retake: _Optional[_Union[PhotoRetake, _Mapping]] = ...) -> None: ...
 
 class Ack(_message.Message):
     __slots__ = ("sequence", "duplicate")
