@@ -34,7 +34,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import cv2
@@ -43,6 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.liveness_sessions import counter_session  # noqa: E402
 from verifier.cases.store import CaseStore  # noqa: E402
 from verifier.config import Config, LivenessConfig, load_config  # noqa: E402
 from verifier.counter_session import CounterSessions  # noqa: E402
@@ -53,7 +53,7 @@ from verifier.models import LoadedModels, load_models  # noqa: E402
 from verifier.photo.analysis import analyse_photo  # noqa: E402
 from verifier.synthetic.frames import framed_face  # noqa: E402
 from verifier.synthetic.liveness import (Attack, Performer, Portrait, Species,  # noqa: E402
-                                         camera_view, drive)
+                                         camera_view)
 
 # Inter-eye distance the faces are brought to: a face filling about a third of a 640x480
 # webcam frame, as at the counter.
@@ -121,21 +121,10 @@ def run_session(sessions: CounterSessions, presenter: object, species: Species, 
                 fps: float, max_s: float, seed: int, until_capture: bool = False) -> Run:
     """One session, until the verifier stops asking (the outcome is then fixed) or, with
     `until_capture`, until it accepts a photo."""
-    sid, seq = str(uuid.uuid4()), 1
-    sessions.start(sid, seq, "loket-1", "petugas-7", {"full_name": "BENCH", "nik": ""})
-
-    def send(rgb: np.ndarray, t_s: float) -> tuple[str | None, bool]:
-        nonlocal seq
-        seq += 1
-        out = sessions.frame(sid, seq, encode_jpeg(rgb, 90), captured_at_unix_ms=int(t_s * 1000))
-        prompt = out.liveness_prompt
-        return (prompt.action.value if prompt else None), out.capture_accepted
-
     started = time.perf_counter()
-    driven = drive(presenter, send, fps=fps, max_s=max_s, seed=seed,  # type: ignore[arg-type]
-                   until_capture=until_capture)
-    verdict = sessions.finish(sid, seq + 1).verdict
-    assert verdict is not None
+    verdict, driven = counter_session(sessions, presenter, fps=fps,  # type: ignore[arg-type]
+                                      max_s=max_s, seed=seed, until_capture=until_capture,
+                                      full_name="BENCH")
     flags = [f"{f.rule_id}:{f.evidence.get('reason', '')}" for f in verdict.flags
              if "liveness" in f.rule_id]
     challenge = (None if driven.answered_s is None or driven.prompted_s is None

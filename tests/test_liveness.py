@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from tests.harness import NO_ATTESTATION, InProcessVerifier
+from tests.liveness_sessions import counter_session
 from lebong_contract.api.v1 import capture_pb2, capture_pb2_grpc, types_pb2
 from verifier.cases.store import CaseStore
 from verifier.config import Config, LivenessConfig, load_config
@@ -31,8 +32,7 @@ from verifier.face.liveness.session import liveness_evidence, liveness_step
 from verifier.imaging import encode_jpeg
 from verifier.models import LoadedModels
 from verifier.synthetic.frames import framed_face
-from verifier.synthetic.liveness import (Attack, Performer, Portrait, Species, camera_view,
-                                         drive)
+from verifier.synthetic.liveness import Attack, Performer, Portrait, Species, camera_view
 
 S = LivenessConfig(enabled=True)
 T0 = 1.8e9
@@ -236,22 +236,8 @@ def sessions(tmp_path: Path, config: Config, models: LoadedModels) -> Iterator[C
 
 def session(sessions: CounterSessions, presenter: object, max_s: float = 12.0,
             fps: float = 6.0, until_capture: bool = True) -> tuple[Verdict, object]:
-    sid, seq = str(uuid.uuid4()), 1
-    sessions.start(sid, seq, "loket-1", "petugas-7", {"full_name": "EILEEN", "nik": ""})
-
-    def send(rgb: np.ndarray, t_s: float) -> tuple[str | None, bool]:
-        nonlocal seq
-        seq += 1
-        out = sessions.frame(sid, seq, encode_jpeg(rgb, 90), captured_at_unix_ms=int(t_s * 1000))
-        assert out.error is None
-        prompt = out.liveness_prompt
-        return (prompt.action.value if prompt else None), out.capture_accepted
-
-    driven = drive(presenter, send, fps=fps, max_s=max_s,  # type: ignore[arg-type]
-                   until_capture=until_capture)
-    verdict = sessions.finish(sid, seq + 1).verdict
-    assert verdict is not None
-    return verdict, driven
+    return counter_session(sessions, presenter, fps=fps, max_s=max_s,  # type: ignore[arg-type]
+                           until_capture=until_capture)
 
 
 def liveness_flags(verdict: Verdict) -> dict[str, Flag]:
